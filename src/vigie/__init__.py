@@ -1,0 +1,1 @@
+"""Vigie: partner reporting API for MIPROF."""

@@ -1,0 +1,141 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+
+from vigie import auth, errors, logs, web
+from vigie.config import Config, load_config
+from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
+from vigie.runtime import Runtime
+
+log = logging.getLogger("vigie.request")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+JSON_TYPES = ("application/json",)
+
+
+class UnsupportedMediaType(Problem):
+    status, slug = 415, "unsupported-media-type"
+
+
+class VigieApi(Api):
+    """flask-smorest's Api, with problem+json as the documented error format."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        import http
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_JSON
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def handle_http_exception(self, error: Exception) -> Any:  # replaced by errors.register
+        raise error
+
+
+def _flask_settings(config: Config) -> dict[str, Any]:
+    docs = config.docs_enabled
+    return {
+        "API_TITLE": "Vigie",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_SWAGGER_UI_PATH": "docs" if docs else None,
+        "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/" if docs else None,
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Vigie is the partner reporting API of MIPROF, France's national mission "
+                    "against human trafficking. Errors are RFC 9457 problem documents; lists "
+                    'use cursor pagination with a `Link: rel="next"` header.'
+                ),
+            },
+            "servers": [{"url": "/"}],
+        },
+        "MAX_CONTENT_LENGTH": config.max_body_bytes,
+        "SECRET_KEY": config.secret_key,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _start_request() -> None:
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    if request.method in ("POST", "PUT", "PATCH") and _has_body():
+        mimetype = request.mimetype
+        if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    started = g.get("started")
+    partner = g.get("partner")
+    log.info(
+        "request",
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "partner": partner.public_id if partner else None,
+        },
+    )
+    return response
+
+
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    """Build the WSGI app. `config` may be a Config or overrides of the loaded one."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    logs.configure(config.log_level)
+    app = Flask("vigie", static_folder=None)
+    app.config.update(_flask_settings(config))
+    app.extensions["vigie"] = Runtime.from_config(config)
+    app.extensions["vigie.config"] = config
+
+    api = VigieApi(app)
+    app.extensions["vigie.api"] = api
+    api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
+    api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)
+    errors.register(app)
+    web.init_app(app)
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+
+    from vigie import health
+    from vigie.reports import views as reports
+
+    api.register_blueprint(health.blp)
+    api.register_blueprint(reports.vocabulary_blp)
+    api.register_blueprint(reports.blp)
+    if config.docs_enabled:
+        from vigie import docs
+
+        docs.register(app)
+    return app

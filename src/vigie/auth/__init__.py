@@ -1,0 +1,201 @@
+"""Who is calling: partners with scoped API keys, MIPROF staff with role tokens.
+
+One mechanism per kind of caller, both as `Authorization: Bearer <secret>`.
+Secrets are high-entropy, shown once, and stored only as SHA-256 digests
+(a slow hash adds nothing for 256 random bits and would cost every request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from sqlalchemy import select
+
+from vigie import web
+from vigie.errors import Forbidden, Unauthorized
+from vigie.operators.models import Operator
+from vigie.partners.models import ApiKey, Partner
+
+SCOPES = ("reports:write", "reports:read", "content:read", "webhooks:manage")
+ROLES = ("operator", "supervisor", "editor", "admin")
+# A supervisor may do everything an operator may.
+ROLE_IMPLIES = {"supervisor": {"operator"}}
+
+PARTNER_KEY_PREFIX = "vk_"
+OPERATOR_TOKEN_PREFIX = "vo_"  # noqa: S105 - a prefix, not a secret
+F = TypeVar("F", bound=Callable[..., Any])
+
+PARTNER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "Partner API key (vk_...), with scopes " + ", ".join(SCOPES),
+}
+OPERATOR_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "MIPROF staff token (vo_...), with a role: " + ", ".join(ROLES),
+}
+
+
+@dataclass(frozen=True)
+class PartnerCaller:
+    id: int
+    public_id: str
+    name: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class OperatorCaller:
+    id: int
+    public_id: str
+    name: str
+    role: str
+
+    def has_role(self, *roles: str) -> bool:
+        held = {self.role} | ROLE_IMPLIES.get(self.role, set())
+        return bool(held & set(roles))
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_partner_key() -> str:
+    return PARTNER_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_operator_token() -> str:
+    return OPERATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Send your credential as Authorization: Bearer <key>.",
+            headers={"WWW-Authenticate": 'Bearer realm="vigie"'},
+        )
+    return token.strip()
+
+
+def _invalid() -> Unauthorized:
+    return Unauthorized(
+        "The credential is invalid or revoked.",
+        headers={"WWW-Authenticate": 'Bearer realm="vigie", error="invalid_token"'},
+    )
+
+
+def authenticate_partner(scope: str) -> PartnerCaller:
+    token = _bearer()
+    if token.startswith(OPERATOR_TOKEN_PREFIX):
+        if _find_operator(token) is None:
+            raise _invalid()
+        raise Forbidden("This operation is for partner systems.")
+    row = (
+        web.session()
+        .execute(
+            select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
+            .join(Partner, Partner.id == ApiKey.partner_id)
+            .where(
+                ApiKey.key_hash == digest(token),
+                ApiKey.revoked_at.is_(None),
+                Partner.revoked_at.is_(None),
+            )
+        )
+        .first()
+    )
+    if row is None:
+        raise _invalid()
+    caller = PartnerCaller(
+        id=row.id, public_id=row.public_id, name=row.name, scopes=frozenset(row.scopes.split())
+    )
+    if scope not in caller.scopes:
+        raise Forbidden(f"This API key lacks the scope {scope}.")
+    return caller
+
+
+def _find_operator(token: str) -> OperatorCaller | None:
+    op = (
+        web.session()
+        .execute(
+            select(Operator.id, Operator.public_id, Operator.name, Operator.role).where(
+                Operator.token_hash == digest(token), Operator.disabled_at.is_(None)
+            )
+        )
+        .first()
+    )
+    if op is None:
+        return None
+    return OperatorCaller(id=op.id, public_id=op.public_id, name=op.name, role=op.role)
+
+
+def authenticate_operator(roles: tuple[str, ...]) -> OperatorCaller:
+    token = _bearer()
+    caller = _find_operator(token) if token.startswith(OPERATOR_TOKEN_PREFIX) else None
+    if caller is None:
+        if token.startswith(PARTNER_KEY_PREFIX) and _partner_exists(token):
+            raise Forbidden("This operation is for MIPROF staff.")
+        raise _invalid()
+    if not caller.has_role(*roles):
+        raise Forbidden("Your role does not allow this operation.")
+    return caller
+
+
+def _partner_exists(token: str) -> bool:
+    found = web.session().scalar(
+        select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
+    )
+    return found is not None
+
+
+def _documented(blp: Any, func: F, scheme: str, needs: list[str]) -> F:
+    func = blp.doc(security=[{scheme: needs}])(func)
+    func = blp.alt_response(401, response="UNAUTHORIZED")(func)
+    func = blp.alt_response(403, response="FORBIDDEN")(func)
+    return func
+
+
+def partner(blp: Any, scope: str) -> Callable[[F], F]:
+    """Require a partner API key with `scope`; the caller is `g.partner`."""
+
+    def decorator(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.partner = authenticate_partner(scope)
+            return func(*args, **kwargs)
+
+        return _documented(blp, wrapper, "partnerKey", [scope])  # type: ignore[return-value]
+
+    return decorator
+
+
+def staff(blp: Any, *roles: str) -> Callable[[F], F]:
+    """Require a MIPROF staff token holding one of `roles`; the caller is `g.operator`."""
+
+    def decorator(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.operator = authenticate_operator(roles)
+            return func(*args, **kwargs)
+
+        return _documented(blp, wrapper, "staffToken", list(roles))  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_partner() -> PartnerCaller:
+    caller: PartnerCaller = g.partner
+    return caller
+
+
+def current_operator() -> OperatorCaller:
+    caller: OperatorCaller = g.operator
+    return caller

@@ -1,0 +1,238 @@
+"""`vigie`: a Click group on top of Flask's CLI; each command is a thin call into a service."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+from vigie.errors import Problem
+from vigie.runtime import Runtime
+
+
+def _create_app() -> Any:
+    from vigie.app import create_app
+
+    return create_app()
+
+
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["vigie"]
+    return rt
+
+
+@contextmanager
+def _unit() -> Iterator[Session]:
+    """One unit of work; a domain error ends the command with its message, not a traceback."""
+    try:
+        with _runtime().db.unit() as session:
+            yield session
+    except Problem as problem:
+        raise click.ClickException(str(problem)) from None
+
+
+def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False) if as_json else text)
+
+
+json_option: Callable[[Any], Any] = click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output."
+)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """Vigie: partner reporting API for MIPROF."""
+
+
+# -- database -----------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every Alembic migration."""
+    from vigie import migrate
+
+    migrate.upgrade(_runtime().db.engine)
+    click.echo("database is up to date")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    from vigie import migrate
+
+    migrate.revision(_runtime().db.engine, message)
+
+
+# -- partners and staff -------------------------------------------------------
+
+
+@main.group()
+def partner() -> None:
+    """Partner organisations and their API keys."""
+
+
+@partner.command("create")
+@click.option("--name", required=True)
+@click.option("--scopes", default="reports:write,reports:read,content:read,webhooks:manage")
+@json_option
+@with_appcontext
+def partner_create(name: str, scopes: str, as_json: bool) -> None:
+    """Create a partner; its API key is printed once."""
+    from vigie.partners import service
+
+    with _unit() as session:
+        created, key = service.create(session=session, name=name, scopes=scopes.split(","))
+        payload = {
+            "id": created.public_id,
+            "name": created.name,
+            "api_key": key,
+            "scopes": sorted(scopes.split(",")),
+        }
+    _emit(as_json, payload, f"{created.public_id}  {created.name}\nAPI key (shown once): {key}")
+
+
+@partner.command("list")
+@json_option
+@with_appcontext
+def partner_list(as_json: bool) -> None:
+    """List partners (never their keys)."""
+    from vigie.partners import service
+
+    with _unit() as session:
+        rows: list[dict[str, Any]] = []
+        for p in service.list_(session=session):
+            key = service.active_key(session=session, partner=p)
+            rows.append(
+                {
+                    "id": p.public_id,
+                    "name": p.name,
+                    "revoked": p.revoked_at is not None,
+                    "key_prefix": key.prefix if key else None,
+                    "scopes": sorted(key.scope_set) if key else [],
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else ",".join(row["scopes"])
+        click.echo(f"{row['id']}  {row['name']}  {row['key_prefix'] or '-'}…  {state}")
+
+
+@partner.command("revoke")
+@click.argument("partner_id")
+@json_option
+@with_appcontext
+def partner_revoke(partner_id: str, as_json: bool) -> None:
+    """Revoke a partner and all its keys, effective on the next request."""
+    from vigie.partners import service
+
+    with _unit() as session:
+        revoked = service.revoke(session=session, public_id=partner_id)
+        payload = {"id": revoked.public_id, "revoked": True}
+    _emit(as_json, payload, f"{partner_id} revoked")
+
+
+@partner.command("rotate-key")
+@click.argument("partner_id")
+@json_option
+@with_appcontext
+def partner_rotate(partner_id: str, as_json: bool) -> None:
+    """Issue a new API key with the same scopes; the old one stops working now."""
+    from vigie.partners import service
+
+    with _unit() as session:
+        rotated, key, scopes = service.rotate_key(session=session, public_id=partner_id)
+        payload = {"id": rotated.public_id, "name": rotated.name, "api_key": key, "scopes": scopes}
+    _emit(as_json, payload, f"new API key for {partner_id} (shown once): {key}")
+
+
+@main.group()
+def operator() -> None:
+    """MIPROF staff accounts."""
+
+
+@operator.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["operator", "supervisor", "editor", "admin"])
+)
+@json_option
+@with_appcontext
+def operator_create(name: str, role: str, as_json: bool) -> None:
+    """Create a staff account; its token is printed once."""
+    from vigie.operators import service
+
+    with _unit() as session:
+        created, token = service.create(session=session, name=name, role=role)
+        payload = {"id": created.public_id, "name": created.name, "role": role, "token": token}
+    _emit(
+        as_json,
+        payload,
+        f"{created.public_id}  {created.name} ({role})\ntoken (shown once): {token}",
+    )
+
+
+# -- processes ----------------------------------------------------------------
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API under gunicorn (never runs the scheduler)."""
+    from vigie.server import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+@main.command("worker")
+@with_appcontext
+def worker() -> None:
+    """Deliver outbox events and run periodic jobs until SIGTERM."""
+    from vigie import worker as worker_module
+
+    worker_module.run_forever(_runtime())
+
+
+@main.command("openapi")
+@click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path())
+@with_appcontext
+def openapi(output: str) -> None:
+    """Write the OpenAPI document."""
+    from vigie.openapi import export
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(export(current_app), "utf-8")
+    click.echo(f"wrote {path}")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_appcontext
+def demo(host: str, port: int) -> None:
+    """Migrate, seed demo data, print the keys, and run API + worker in one process."""
+    from vigie import demo as demo_module
+
+    demo_module.run(current_app._get_current_object(), host=host, port=port, out=sys.stdout)  # type: ignore[attr-defined]

@@ -1,0 +1,155 @@
+"""`vigie demo`: a laptop-sized Vigie on SQLite, API and worker in one process.
+
+Re-running it is safe: existing demo accounts get fresh credentials (only hashes are stored,
+so old ones cannot be shown again).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any, TextIO
+
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from vigie import clock, migrate, worker
+from vigie.operators import service as operators
+from vigie.operators.models import Operator
+from vigie.partners import service as partners
+from vigie.partners.models import Partner
+from vigie.reports import service as reports
+from vigie.reports.models import Report
+from vigie.reports.schemas import ReportSchema
+from vigie.runtime import Runtime
+
+DEMO_PARTNERS = ("Airbnb (démo)", "Gîtes de France (démo)", "Air France (démo)")
+DEMO_STAFF = (
+    ("Opératrice démo", "operator"),
+    ("Superviseur démo", "supervisor"),
+    ("Éditrice démo", "editor"),
+    ("Admin démo", "admin"),
+)
+
+
+def _demo_reports() -> list[dict[str, Any]]:
+    observed = (clock.now() - timedelta(hours=3)).isoformat()
+    base: dict[str, Any] = {
+        "observed_at": observed,
+        "reporter": {"role": "host", "contact_consent": False},
+        "language": "fr",
+    }
+    return [
+        {
+            **base,
+            "partner_reference": "DEMO-STAY-1",
+            "context": "stay",
+            "location": {"postcode": "13003", "commune": "Marseille"},
+            "stay": {
+                "listing_reference": "listing-demo-1",
+                "check_in": "2026-11-14",
+                "check_out": "2026-12-05",
+                "guest_count": 2,
+            },
+            "indicators": ["more_occupants_than_booked", "frequent_visitors"],
+            "suspected_exploitation": ["sexual"],
+            "persons": {"count": 5, "minors": None, "in_immediate_danger": False},
+            "description": "Démo : plus d'occupants que prévu.",
+        },
+        {
+            **base,
+            "partner_reference": "DEMO-STAY-2",
+            "context": "stay",
+            "location": {"postcode": "64200", "commune": "Biarritz"},
+            "stay": {
+                "listing_reference": "G-64-1123",
+                "check_in": "2026-11-21",
+                "check_out": "2026-11-28",
+                "guest_count": 4,
+            },
+            "indicators": ["workers_housed_collectively", "transported_to_work_in_groups"],
+            "suspected_exploitation": ["labour"],
+            "persons": {"count": 11, "minors": 2, "in_immediate_danger": False},
+            "description": "Démo : travailleurs logés à plusieurs.",
+        },
+    ]
+
+
+def seed(runtime: Runtime) -> dict[str, Any]:
+    """Create or refresh the demo accounts; returns their credentials."""
+    credentials: dict[str, Any] = {"partners": [], "staff": []}
+    with runtime.db.unit() as session:
+        for name in DEMO_PARTNERS:
+            existing = session.scalar(select(Partner).where(Partner.name == name))
+            if existing is None:
+                created, key = partners.create(
+                    session=session,
+                    name=name,
+                    scopes=["reports:write", "reports:read", "content:read", "webhooks:manage"],
+                )
+                partner_id, public_id = created.id, created.public_id
+            else:
+                _, key, _ = partners.rotate_key(session=session, public_id=existing.public_id)
+                partner_id, public_id = existing.id, existing.public_id
+            credentials["partners"].append({"id": public_id, "name": name, "api_key": key})
+            if name == DEMO_PARTNERS[0]:
+                airbnb_id = partner_id
+        for name, role in DEMO_STAFF:
+            account = session.scalar(select(Operator).where(Operator.name == name))
+            if account is None:
+                account, token = operators.create(session=session, name=name, role=role)
+            else:
+                token = operators.rotate_token(session=session, operator=account)
+            credentials["staff"].append({"name": name, "role": role, "token": token})
+        for raw in _demo_reports():
+            seeded = session.scalar(
+                select(Report.id).where(
+                    Report.partner_id == airbnb_id,
+                    Report.partner_reference == raw["partner_reference"],
+                )
+            )
+            if seeded is None:
+                reports.create(
+                    session=session,
+                    crypto=runtime.crypto,
+                    partner_id=airbnb_id,
+                    data=ReportSchema().load(raw),
+                )
+    return credentials
+
+
+def run(app: Flask, *, host: str, port: int, out: TextIO) -> None:
+    runtime: Runtime = app.extensions["vigie"]
+    migrate.upgrade(runtime.db.engine)
+    credentials = seed(runtime)
+    url = f"http://{host}:{port}"
+    lines = [
+        "",
+        "Vigie demo (SQLite, API + worker in one process)",
+        f"  API:      {url}/v1",
+        f"  API docs: {url}/docs",
+        "",
+        "Partner API keys (Authorization: Bearer <key>):",
+        *[f"  {p['name']:<26} {p['api_key']}" for p in credentials["partners"]],
+        "",
+        "MIPROF staff tokens:",
+        *[f"  {s['role']:<11} {s['name']:<20} {s['token']}" for s in credentials["staff"]],
+        "",
+        f"Try: curl -s {url}/v1/indicators | head -c 300",
+        "Stop with Ctrl-C.",
+        "",
+    ]
+    out.write("\n".join(lines))
+    out.flush()
+    stop = threading.Event()
+    background = threading.Thread(target=worker.run, args=(runtime, stop), daemon=True)
+    background.start()
+    server = make_server(host, port, app, threaded=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        background.join(timeout=30)

@@ -1,0 +1,209 @@
+"""Domain errors and their one rendering: RFC 9457 application/problem+json.
+
+Services raise the classes below; nothing else in the code builds an error body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+
+class Problem(Exception):
+    """An error a caller can act on, rendered as a problem document."""
+
+    status = 500
+    slug = "internal-error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or HTTPStatus(self.status).phrase)
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+
+class BadRequest(Problem):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(Problem):
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(Problem):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(Problem):
+    status, slug = 404, "not-found"
+
+
+class Conflict(Problem):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(Problem):
+    status, slug = 412, "precondition-failed"
+
+
+class Invalid(Problem):
+    """422 naming the fields at fault."""
+
+    status, slug = 422, "validation-error"
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, **kw: Any) -> None:
+        if field is not None and "errors" not in kw:
+            kw["errors"] = [field_error(field, detail or "Invalid value.")]
+        super().__init__(detail or "The request has invalid fields.", **kw)
+
+
+def field_error(field: str, detail: str, *, location: str = "body") -> dict[str, Any]:
+    entry: dict[str, Any] = {"field": field, "detail": detail}
+    if location == "body":
+        entry["pointer"] = "#/" + field.replace(".", "/").replace("[", "/").replace("]", "")
+    else:
+        entry["in"] = location
+    return entry
+
+
+def flatten_messages(messages: Any, location: str = "body", prefix: str = "") -> list[dict]:
+    """Turn marshmallow's nested messages into a flat list naming each field."""
+    out: list[dict[str, Any]] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key == "_schema":
+                name = prefix
+            elif isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_messages(value, location, name))
+    elif isinstance(messages, Iterable) and not isinstance(messages, str):
+        for item in messages:
+            out.extend(flatten_messages(item, location, prefix))
+    else:
+        out.append(field_error(prefix or "(body)", str(messages), location=location))
+    return out
+
+
+def problem_body(
+    status: int,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extensions or {})
+    return body
+
+
+def problem_response(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    try:
+        body = {**body, "instance": request.path}
+        request_id = getattr(g, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    except RuntimeError:  # outside a request (batch items are built without one)
+        pass
+    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def body_for(error: Problem) -> dict[str, Any]:
+    return problem_body(
+        error.status,
+        slug=error.slug,
+        detail=error.detail,
+        errors=error.errors,
+        extensions=error.extensions,
+    )
+
+
+def _http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    errors = None
+    detail = error.description if status < 500 else None
+    data = getattr(error, "data", None)  # webargs puts parse errors here
+    if isinstance(data, Mapping) and "messages" in data:
+        errors = []
+        for location, messages in data["messages"].items():
+            loc = "body" if location in ("json", "form", "files") else location
+            errors.extend(flatten_messages(messages, loc))
+        detail = "The request has invalid fields." if status == 422 else detail
+        if status == 400 and errors:
+            detail = errors[0]["detail"]
+    slug = {400: "bad-request", 422: "validation-error"}.get(status)
+    headers = {}
+    if status == 405 and error.response is None:
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    body = problem_body(status, slug=slug, detail=detail, errors=errors)
+    return problem_response(body, headers)
+
+
+def _problem(error: Problem) -> Response:
+    return problem_response(body_for(error), error.headers)
+
+
+def _unexpected(error: Exception) -> Response:
+    log.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
+    body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
+    return problem_response(body)
+
+
+def register(app: Flask) -> None:
+    """Install the handlers; called after flask-smorest so ours win."""
+    app.register_error_handler(Problem, _problem)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(Exception, _unexpected)
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(metadata={"description": "Dotted path of the field, e.g. stay.check_out"})
+    pointer = fields.String(metadata={"description": "JSON pointer into the request body"})
+    detail = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem document."""
+
+    type = fields.String(metadata={"example": "/problems/validation-error"})
+    title = fields.String(metadata={"example": "Unprocessable Content"})
+    status = fields.Integer(metadata={"example": 422})
+    detail = fields.String()
+    instance = fields.String(metadata={"example": "/v1/reports"})
+    request_id = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))

@@ -1,0 +1,44 @@
+"""Liveness and readiness, without credentials and without details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import text
+
+from vigie import web
+from vigie.errors import Problem
+
+blp = Blueprint("health", __name__, description="Process health")
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"example": "ok"})
+
+
+class NotReady(Problem):
+    status, slug = 503, "not-ready"
+
+
+@blp.route("/healthz")
+class Liveness(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> Any:
+        """The process answers"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self) -> Any:
+        """The database answers"""
+        try:
+            web.session().execute(text("SELECT 1"))
+        except Exception:
+            raise NotReady("Not ready.") from None
+        return {"status": "ok"}

@@ -1,0 +1,1 @@
+"""MIPROF staff accounts: operators, supervisors, editors, admins."""

@@ -1,0 +1,1 @@
+"""Events written in the same transaction as the change they announce."""

@@ -1,0 +1,1 @@
+"""Partner organisations (platforms, airlines) and their API keys."""

@@ -1,0 +1,97 @@
+"""Partner accounts and their keys (admin work, from the CLI for now)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from vigie import auth, clock
+from vigie.errors import Invalid, NotFound
+from vigie.ids import new_id
+from vigie.partners.models import ApiKey, Partner
+
+
+def _check_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = sorted(set(scopes))
+    unknown = [s for s in chosen if s not in auth.SCOPES]
+    if unknown or not chosen:
+        raise Invalid(
+            f"Scopes must be among {', '.join(auth.SCOPES)}; got {', '.join(unknown) or 'none'}.",
+            field="scopes",
+        )
+    return chosen
+
+
+def _issue_key(session: Session, partner: Partner, scopes: list[str]) -> str:
+    key = auth.new_partner_key()
+    session.add(
+        ApiKey(
+            partner_id=partner.id,
+            key_hash=auth.digest(key),
+            prefix=key[:10],
+            scopes=" ".join(scopes),
+            created_at=clock.now(),
+        )
+    )
+    return key
+
+
+def create(*, session: Session, name: str, scopes: Iterable[str]) -> tuple[Partner, str]:
+    """A new partner and its first API key (returned once, stored as a hash)."""
+    chosen = _check_scopes(scopes)
+    if not name.strip():
+        raise Invalid("The name must not be empty.", field="name")
+    partner = Partner(public_id=new_id("ptn"), name=name.strip(), created_at=clock.now())
+    session.add(partner)
+    session.flush()
+    return partner, _issue_key(session, partner, chosen)
+
+
+def get(*, session: Session, public_id: str) -> Partner:
+    partner = session.scalar(select(Partner).where(Partner.public_id == public_id))
+    if partner is None:
+        raise NotFound(f"No partner {public_id}.")
+    return partner
+
+
+def list_(*, session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).order_by(Partner.id)))
+
+
+def active_key(*, session: Session, partner: Partner) -> ApiKey | None:
+    return session.scalar(
+        select(ApiKey)
+        .where(ApiKey.partner_id == partner.id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id.desc())
+    )
+
+
+def revoke(*, session: Session, public_id: str) -> Partner:
+    """Revoke the partner and every key it holds; effective on the next request."""
+    partner = get(session=session, public_id=public_id)
+    now = clock.now()
+    partner.revoked_at = partner.revoked_at or now
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.partner_id == partner.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return partner
+
+
+def rotate_key(*, session: Session, public_id: str) -> tuple[Partner, str, list[str]]:
+    """Issue a new key with the same scopes and revoke the old ones at once."""
+    partner = get(session=session, public_id=public_id)
+    if partner.revoked_at is not None:
+        raise Invalid("A revoked partner cannot get a new key.", field="id")
+    current = active_key(session=session, partner=partner)
+    scopes = current.scope_set if current else frozenset(auth.SCOPES)
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.partner_id == partner.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    chosen = sorted(scopes)
+    return partner, _issue_key(session, partner, chosen), chosen

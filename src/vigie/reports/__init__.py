@@ -1,0 +1,1 @@
+"""Reports: what partners send when they see signs of trafficking."""

@@ -1,0 +1,208 @@
+"""Receiving reports and reading them back as their partner."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigie import clock
+from vigie.crypto import Crypto
+from vigie.errors import Conflict, NotFound
+from vigie.ids import new_id
+from vigie.outbox import service as outbox
+from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.reports.guidance import emergency_guidance
+from vigie.reports.models import COARSE_STATUS, Report
+from vigie.reports.priority import RESPONSE_TIMES, compute_priority, minors_involved
+
+
+def _duplicate(existing_public_id: str, partner_reference: str) -> Conflict:
+    return Conflict(
+        f"A report with partner_reference {partner_reference!r} already exists.",
+        existing_report_id=existing_public_id,
+    )
+
+
+def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str, Any]) -> Report:
+    """Store a validated canonical report and its `report.received` event, in one transaction.
+
+    The caller commits. A second report with the same partner_reference is a 409
+    naming the existing report.
+    """
+    existing = session.scalar(
+        select(Report.public_id).where(
+            Report.partner_id == partner_id,
+            Report.partner_reference == data["partner_reference"],
+        )
+    )
+    if existing is not None:
+        raise _duplicate(existing, data["partner_reference"])
+
+    persons = data["persons"]
+    now = clock.now()
+    priority = compute_priority(
+        indicators=data["indicators"],
+        exploitation=data["suspected_exploitation"],
+        minors=persons.get("minors"),
+        in_immediate_danger=persons["in_immediate_danger"],
+    )
+    location = data.get("location") or {}
+    stay = data.get("stay") or {}
+    flight = data.get("flight") or {}
+    reporter = data["reporter"]
+    contact = reporter.get("contact") if reporter.get("contact_consent") else None
+    report = Report(
+        public_id=new_id("rep"),
+        partner_id=partner_id,
+        partner_reference=data["partner_reference"],
+        context=data["context"],
+        status="received",
+        priority=priority,
+        observed_at=data["observed_at"],
+        received_at=now,
+        updated_at=now,
+        due_at=now + RESPONSE_TIMES[priority],
+        country=location.get("country"),
+        postcode=location.get("postcode"),
+        department=location.get("department"),
+        commune=location.get("commune"),
+        lat=location.get("lat"),
+        lon=location.get("lon"),
+        listing_reference_enc=crypto.encrypt(stay.get("listing_reference")),
+        listing_index=(crypto.blind_index("listing", stay["listing_reference"]) if stay else None),
+        booking_reference_enc=crypto.encrypt(stay.get("booking_reference")),
+        check_in=stay.get("check_in"),
+        check_out=stay.get("check_out"),
+        guest_count=stay.get("guest_count"),
+        flight_number_enc=crypto.encrypt(flight.get("flight_number")),
+        flight_index=(
+            crypto.blind_index("flight", flight["flight_number"], flight["flight_date"].isoformat())
+            if flight
+            else None
+        ),
+        flight_date=flight.get("flight_date"),
+        origin=flight.get("origin"),
+        destination=flight.get("destination"),
+        indicators=list(data["indicators"]),
+        suspected_exploitation=list(data["suspected_exploitation"]),
+        indicator_count=len(data["indicators"]),
+        persons_count=persons["count"],
+        minors=persons.get("minors"),
+        minors_involved=minors_involved(
+            indicators=data["indicators"], minors=persons.get("minors")
+        ),
+        in_immediate_danger=persons["in_immediate_danger"],
+        description_enc=crypto.encrypt(data["description"]) if data["description"] else None,
+        reporter_role=reporter["role"],
+        contact_consent=bool(reporter.get("contact_consent")),
+        contact_enc=crypto.encrypt(json.dumps(contact, ensure_ascii=False)) if contact else None,
+        language=data["language"],
+    )
+    try:
+        with session.begin_nested():  # a concurrent twin loses here, not with a 500
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        twin = session.scalar(
+            select(Report.public_id).where(
+                Report.partner_id == partner_id,
+                Report.partner_reference == data["partner_reference"],
+            )
+        )
+        if twin is None:
+            raise
+        raise _duplicate(twin, data["partner_reference"]) from None
+    outbox.emit(
+        session=session,
+        type="report.received",
+        partner_id=partner_id,
+        data={
+            "report_id": report.public_id,
+            "partner_reference": report.partner_reference,
+            "status": report.coarse_status,
+            "priority": report.priority,
+        },
+    )
+    return report
+
+
+def receipt(report: Report) -> dict[str, Any]:
+    """The 201 body: id, coarse status, priority, and emergency guidance when people are at risk."""
+    return {
+        "id": report.public_id,
+        "partner_reference": report.partner_reference,
+        "status": report.coarse_status,
+        "priority": report.priority,
+        "received_at": report.received_at,
+        "links": {"self": f"/v1/reports/{report.public_id}"},
+        "guidance": emergency_guidance(
+            in_immediate_danger=report.in_immediate_danger,
+            minors_involved=report.minors_involved,
+            language=report.language,
+        ),
+    }
+
+
+def partner_view(report: Report) -> dict[str, Any]:
+    """A report as its partner may see it: coarse status, never operator work."""
+    return {
+        "id": report.public_id,
+        "partner_reference": report.partner_reference,
+        "context": report.context,
+        "status": report.coarse_status,
+        "priority": report.priority,
+        "observed_at": report.observed_at,
+        "received_at": report.received_at,
+        "updated_at": report.updated_at,
+        "links": {"self": f"/v1/reports/{report.public_id}"},
+    }
+
+
+def get_for_partner(*, session: Session, partner_id: int, report_id: str) -> Report:
+    """Another partner's report is indistinguishable from a missing one."""
+    report = session.scalar(
+        select(Report).where(Report.public_id == report_id, Report.partner_id == partner_id)
+    )
+    if report is None:
+        raise NotFound(f"No report {report_id}.")
+    return report
+
+
+def list_for_partner(
+    *,
+    session: Session,
+    partner_id: int,
+    status: str | None,
+    updated_since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Report], str | None]:
+    """The partner's reports by last update (oldest first, so a sync can resume)."""
+    query = select(Report).where(Report.partner_id == partner_id)
+    if status is not None:
+        internal = [k for k, v in COARSE_STATUS.items() if v == status]
+        query = query.where(Report.status.in_(internal))
+    if updated_since is not None:
+        query = query.where(Report.updated_at >= updated_since)
+    position = decode_cursor(cursor, ("u", "i"))
+    if position is not None:
+        try:
+            after = datetime.fromisoformat(position["u"])
+            last_id = int(position["i"])
+        except (TypeError, ValueError):
+            raise malformed_cursor() from None
+        query = query.where(
+            or_(Report.updated_at > after, and_(Report.updated_at == after, Report.id > last_id))
+        )
+    rows = list(session.scalars(query.order_by(Report.updated_at, Report.id).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"u": last.updated_at.isoformat(), "i": last.id})
+    return rows, next_cursor

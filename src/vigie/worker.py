@@ -1,0 +1,46 @@
+"""The background worker: periodic jobs under APScheduler, stopped cleanly by SIGTERM.
+
+Outbox delivery (webhooks) plugs in here; the API process never runs this.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from vigie.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    return scheduler
+
+
+def run(runtime: Runtime, stop: threading.Event) -> None:
+    """Run until `stop` is set (the demo runs this in a thread)."""
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    log.info("worker started")
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("worker stopped")
+
+
+def run_forever(runtime: Runtime) -> None:
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("worker received signal %s, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run(runtime, stop)
