@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,6 +16,22 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from vigie.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run every `seconds` by one worker at a time.
+
+    `target` is "module:function"; the function takes the Runtime and opens its own units of work.
+    """
+
+    name: str
+    target: str
+    seconds: int
+
+
+# Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
