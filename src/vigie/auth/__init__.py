@@ -12,13 +12,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import g, request
 from sqlalchemy import select
 
 from vigie import web
-from vigie.errors import Forbidden, Unauthorized
+from vigie.errors import PROBLEM_JSON, Forbidden, ProblemSchema, Unauthorized
 from vigie.operators.models import Operator
 from vigie.partners.models import ApiKey, Partner
 
@@ -158,8 +159,29 @@ def _partner_exists(token: str) -> bool:
 
 def _documented(blp: Any, func: F, scheme: str, needs: list[str]) -> F:
     func = blp.doc(security=[{scheme: needs}])(func)
-    func = blp.alt_response(401, response="UNAUTHORIZED")(func)
-    func = blp.alt_response(403, response="FORBIDDEN")(func)
+    for status, detail in (
+        (401, "The credential is invalid or revoked."),
+        (
+            403,
+            f"This API key lacks the scope {needs[0]}."
+            if scheme == "partnerKey"
+            else "Your role does not allow this operation.",
+        ),
+    ):
+        phrase = HTTPStatus(status).phrase
+        example = {
+            "type": f"/problems/{phrase.lower()}",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+        }
+        func = blp.alt_response(
+            status,
+            schema=ProblemSchema,
+            content_type=PROBLEM_JSON,
+            description=phrase,
+            example=example,
+        )(func)
     return func
 
 

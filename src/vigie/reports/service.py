@@ -6,19 +6,21 @@ import json
 from datetime import datetime
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigie import clock
 from vigie.crypto import Crypto
-from vigie.errors import Conflict, NotFound
+from vigie.errors import Conflict, Invalid, NotFound, Problem, body_for, flatten_messages
 from vigie.ids import new_id
 from vigie.outbox import service as outbox
 from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
 from vigie.reports.guidance import emergency_guidance
 from vigie.reports.models import COARSE_STATUS, Report
 from vigie.reports.priority import RESPONSE_TIMES, compute_priority, minors_involved
+from vigie.reports.schemas import ReportSchema
 
 
 def _duplicate(existing_public_id: str, partner_reference: str) -> Conflict:
@@ -206,3 +208,38 @@ def list_for_partner(
         last = rows[-1]
         next_cursor = encode_cursor({"u": last.updated_at.isoformat(), "i": last.id})
     return rows, next_cursor
+
+
+MAX_BATCH = 100
+
+
+def create_batch(
+    *, session: Session, crypto: Crypto, partner_id: int, items: list[Any]
+) -> list[dict[str, Any]]:
+    """Store each valid item of a batch as its own report; one result per item, in order.
+
+    Each item follows the rules of a single report: an invalid item (422) or a
+    duplicate partner_reference (409) gets a problem document and does not stop
+    the others. The caller commits once for the whole batch.
+    """
+    schema = ReportSchema()
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise Invalid("Each report must be a JSON object.", field="(body)")
+            try:
+                data = schema.load(item)
+            except ValidationError as exc:
+                raise Invalid(
+                    "The report has invalid fields.", errors=flatten_messages(exc.messages)
+                ) from None
+            with session.begin_nested():
+                report = create(session=session, crypto=crypto, partner_id=partner_id, data=data)
+        except Problem as problem:
+            results.append({"index": index, "status": problem.status, "problem": body_for(problem)})
+            continue
+        results.append(
+            {"index": index, "status": 201, "id": report.public_id, "priority": report.priority}
+        )
+    return results
