@@ -20,8 +20,12 @@ from vigie.runtime import Runtime
 
 def _create_app() -> Any:
     from vigie.app import create_app
+    from vigie.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a refusal to start, not a crash: say why, no traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def _runtime() -> Runtime:
@@ -200,7 +204,13 @@ def operator_create(name: str, role: str, as_json: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
     """Run the API under gunicorn (never runs the scheduler)."""
+    from vigie.config import ConfigError, load_config
     from vigie.server import run_gunicorn
+
+    try:
+        load_config()  # refuse to start here rather than in every gunicorn worker
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
     run_gunicorn(host=host, port=port, workers=workers)
 

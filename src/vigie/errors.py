@@ -6,6 +6,7 @@ Services raise the classes below; nothing else in the code builds an error body.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -178,8 +179,26 @@ def _problem(error: Problem) -> Response:
     return problem_response(body_for(error), error.headers)
 
 
+def _causes(error: BaseException) -> list[str]:
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def _unexpected(error: Exception) -> Response:
-    log.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
+    # Exception messages may quote the input (report text, contact details, SQL
+    # parameters): log the classes and the stack of code lines, never the message.
+    log.error(
+        "unhandled error",
+        extra={
+            "error": _causes(error),
+            "stack": traceback.format_tb(error.__traceback__),
+        },
+    )
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
 
