@@ -36,15 +36,6 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
     The caller commits. A second report with the same partner_reference is a 409
     naming the existing report.
     """
-    existing = session.scalar(
-        select(Report.public_id).where(
-            Report.partner_id == partner_id,
-            Report.partner_reference == data["partner_reference"],
-        )
-    )
-    if existing is not None:
-        raise _duplicate(existing, data["partner_reference"])
-
     persons = data["persons"]
     now = clock.now()
     priority = compute_priority(
@@ -106,8 +97,22 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
         language=data["language"],
     )
     try:
-        with session.begin_nested():  # a concurrent twin loses here, not with a 500
+        # The unique (partner_id, partner_reference) constraint is the duplicate check:
+        # one statement fewer per report, and a concurrent twin loses here, not with a 500.
+        # The report and its event are flushed together (one flush per report).
+        with session.begin_nested():
             session.add(report)
+            outbox.emit(
+                session=session,
+                type="report.received",
+                partner_id=partner_id,
+                data={
+                    "report_id": report.public_id,
+                    "partner_reference": report.partner_reference,
+                    "status": report.coarse_status,
+                    "priority": report.priority,
+                },
+            )
             session.flush()
     except IntegrityError:
         twin = session.scalar(
@@ -119,17 +124,6 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
         if twin is None:
             raise
         raise _duplicate(twin, data["partner_reference"]) from None
-    outbox.emit(
-        session=session,
-        type="report.received",
-        partner_id=partner_id,
-        data={
-            "report_id": report.public_id,
-            "partner_reference": report.partner_reference,
-            "status": report.coarse_status,
-            "priority": report.priority,
-        },
-    )
     return report
 
 
@@ -211,6 +205,7 @@ def list_for_partner(
 
 
 MAX_BATCH = 100
+_REPORT_SCHEMA = ReportSchema()
 
 
 def create_batch(
@@ -222,7 +217,7 @@ def create_batch(
     duplicate partner_reference (409) gets a problem document and does not stop
     the others. The caller commits once for the whole batch.
     """
-    schema = ReportSchema()
+    schema = _REPORT_SCHEMA
     results: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
@@ -234,8 +229,7 @@ def create_batch(
                 raise Invalid(
                     "The report has invalid fields.", errors=flatten_messages(exc.messages)
                 ) from None
-            with session.begin_nested():
-                report = create(session=session, crypto=crypto, partner_id=partner_id, data=data)
+            report = create(session=session, crypto=crypto, partner_id=partner_id, data=data)
         except Problem as problem:
             results.append({"index": index, "status": problem.status, "problem": body_for(problem)})
             continue

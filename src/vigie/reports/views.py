@@ -27,6 +27,10 @@ vocabulary_blp = Blueprint(
 )
 
 
+# Instances, not classes: webargs would build a schema (and its nested ones) per request.
+REPORT_SCHEMA = ReportSchema()
+
+
 class ReportListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
     updated_since = fields.AwareDateTime(format="iso")
@@ -85,7 +89,7 @@ class BatchResultSchema(Schema):
 class Reports(MethodView):
     @auth.partner(blp, "reports:write")
     @idempotent(blp)
-    @blp.arguments(ReportSchema, example=ex.STAY_REPORT_EXAMPLE)
+    @blp.arguments(REPORT_SCHEMA, example=ex.STAY_REPORT_EXAMPLE)
     @blp.response(201, ReportReceiptSchema, example=ex.RECEIPT_EXAMPLE)
     @write_errors
     @problem(409, duplicate=ex.PROBLEM_DUPLICATE, key_in_flight=EXAMPLE_IN_USE)
@@ -131,7 +135,7 @@ class Reports(MethodView):
 class ReportBatch(MethodView):
     @auth.partner(blp, "reports:write")
     @idempotent(blp)
-    @blp.arguments(BatchSchema, example=ex.BATCH_EXAMPLE)
+    @blp.arguments(BatchSchema(), example=ex.BATCH_EXAMPLE)
     @blp.response(200, BatchResultSchema, example=ex.BATCH_RESULT_EXAMPLE)
     @write_errors
     @problem(409, key_in_flight=EXAMPLE_IN_USE)
