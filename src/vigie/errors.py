@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
@@ -79,7 +79,9 @@ class Invalid(Problem):
 
 def field_error(field: str, detail: str, *, location: str = "body") -> dict[str, Any]:
     entry: dict[str, Any] = {"field": field, "detail": detail}
-    if location == "body":
+    if location == "body" and field == "(body)":
+        entry["pointer"] = "#"
+    elif location == "body":
         entry["pointer"] = "#/" + field.replace(".", "/").replace("[", "/").replace("]", "")
     else:
         entry["in"] = location
@@ -165,7 +167,9 @@ def _http_exception(error: HTTPException) -> Response:
         detail = "The request has invalid fields." if status == 422 else detail
         if status == 400 and errors:
             detail = errors[0]["detail"]
-    slug = {400: "bad-request", 422: "validation-error"}.get(status)
+    slug = {400: "bad-request", 413: "payload-too-large", 422: "validation-error"}.get(status)
+    if status == 413:
+        detail = f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes."
     headers = {}
     if status == 405 and error.response is None:
         allowed = getattr(error, "valid_methods", None)

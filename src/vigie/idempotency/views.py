@@ -56,7 +56,7 @@ EXAMPLE_IN_USE = {
 }
 EXAMPLE_REUSED = {
     "type": "/problems/idempotency-key-reused",
-    "title": "Unprocessable Content",
+    "title": "Unprocessable Entity",
     "status": 422,
     "detail": "This Idempotency-Key was already used with a different request.",
     "errors": [

@@ -63,7 +63,13 @@ def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -
     }
 
 
-PROBLEM_MALFORMED_JSON = _problem(400, "bad-request", "Bad Request", "The body is not valid JSON.")
+PROBLEM_MALFORMED_JSON = _problem(
+    400,
+    "bad-request",
+    "Bad Request",
+    "Invalid JSON body.",
+    errors=[{"field": "(body)", "pointer": "#", "detail": "Invalid JSON body."}],
+)
 PROBLEM_MALFORMED_CURSOR = _problem(
     400,
     "bad-request",
@@ -79,7 +85,7 @@ PROBLEM_FORBIDDEN = _problem(
 )
 PROBLEM_NOT_FOUND = _problem(404, "not-found", "Not Found", "No report rep_mfrggzdfmztwq2lk.")
 PROBLEM_TOO_LARGE = _problem(
-    413, "payload-too-large", "Content Too Large", "The body is larger than 262144 bytes."
+    413, "payload-too-large", "Request Entity Too Large", "The body is larger than 262144 bytes."
 )
 PROBLEM_MEDIA_TYPE = _problem(
     415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json."
@@ -87,7 +93,7 @@ PROBLEM_MEDIA_TYPE = _problem(
 PROBLEM_INVALID = _problem(
     422,
     "validation-error",
-    "Unprocessable Content",
+    "Unprocessable Entity",
     "The request has invalid fields.",
     errors=[
         {
@@ -129,7 +135,7 @@ BATCH_RESULT_EXAMPLE = {
             "status": 422,
             "problem": {
                 "type": "/problems/validation-error",
-                "title": "Unprocessable Content",
+                "title": "Unprocessable Entity",
                 "status": 422,
                 "detail": "The report has invalid fields.",
                 "errors": [
