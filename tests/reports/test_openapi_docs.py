@@ -1,4 +1,4 @@
-"""The served OpenAPI document: every status a partner can get from the reports API, with examples."""
+"""The served OpenAPI document: every status of the reports API, with examples."""
 
 from __future__ import annotations
 
