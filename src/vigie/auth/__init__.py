@@ -100,9 +100,8 @@ def authenticate_partner(scope: str) -> PartnerCaller:
         if _find_operator(token) is None:
             raise _invalid()
         raise Forbidden("This operation is for partner systems.")
-    row = (
-        web.session()
-        .execute(
+    with web.lookup() as session:
+        row = session.execute(
             select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
             .join(Partner, Partner.id == ApiKey.partner_id)
             .where(
@@ -110,9 +109,7 @@ def authenticate_partner(scope: str) -> PartnerCaller:
                 ApiKey.revoked_at.is_(None),
                 Partner.revoked_at.is_(None),
             )
-        )
-        .first()
-    )
+        ).first()
     if row is None:
         raise _invalid()
     caller = PartnerCaller(
@@ -124,15 +121,12 @@ def authenticate_partner(scope: str) -> PartnerCaller:
 
 
 def _find_operator(token: str) -> OperatorCaller | None:
-    op = (
-        web.session()
-        .execute(
+    with web.lookup() as session:
+        op = session.execute(
             select(Operator.id, Operator.public_id, Operator.name, Operator.role).where(
                 Operator.token_hash == digest(token), Operator.disabled_at.is_(None)
             )
-        )
-        .first()
-    )
+        ).first()
     if op is None:
         return None
     return OperatorCaller(id=op.id, public_id=op.public_id, name=op.name, role=op.role)
@@ -151,9 +145,10 @@ def authenticate_operator(roles: tuple[str, ...]) -> OperatorCaller:
 
 
 def _partner_exists(token: str) -> bool:
-    found = web.session().scalar(
-        select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
-    )
+    with web.lookup() as session:
+        found = session.scalar(
+            select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
+        )
     return found is not None
 
 
