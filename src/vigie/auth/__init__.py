@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from vigie import web
 from vigie.errors import PROBLEM_JSON, Forbidden, ProblemSchema, Unauthorized
@@ -94,6 +94,18 @@ def _invalid() -> Unauthorized:
     )
 
 
+# Built once: the lookup every partner request makes (an indexed equality on key_hash).
+_PARTNER_BY_KEY = (
+    select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
+    .join(Partner, Partner.id == ApiKey.partner_id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        ApiKey.revoked_at.is_(None),
+        Partner.revoked_at.is_(None),
+    )
+)
+
+
 def authenticate_partner(scope: str) -> PartnerCaller:
     token = _bearer()
     if token.startswith(OPERATOR_TOKEN_PREFIX):
@@ -101,15 +113,7 @@ def authenticate_partner(scope: str) -> PartnerCaller:
             raise _invalid()
         raise Forbidden("This operation is for partner systems.")
     with web.lookup() as session:
-        row = session.execute(
-            select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
-            .join(Partner, Partner.id == ApiKey.partner_id)
-            .where(
-                ApiKey.key_hash == digest(token),
-                ApiKey.revoked_at.is_(None),
-                Partner.revoked_at.is_(None),
-            )
-        ).first()
+        row = session.execute(_PARTNER_BY_KEY, {"key_hash": digest(token)}).first()
     if row is None:
         raise _invalid()
     caller = PartnerCaller(
