@@ -27,6 +27,23 @@ vocabulary_blp = Blueprint(
 )
 
 
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request "
+        "with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+LOCATION_HEADER = {
+    "Location": {"description": "The new report's URL", "schema": {"type": "string"}}
+}
+LINK_HEADER = {
+    "Link": {
+        "description": 'The next page, when there is one: `<url>; rel="next"`',
+        "schema": {"type": "string"},
+    }
+}
+
 # Instances, not classes: webargs would build a schema (and its nested ones) per request.
 REPORT_SCHEMA = ReportSchema()
 
@@ -90,7 +107,12 @@ class Reports(MethodView):
     @auth.partner(blp, "reports:write")
     @idempotent(blp)
     @blp.arguments(REPORT_SCHEMA, example=ex.STAY_REPORT_EXAMPLE)
-    @blp.response(201, ReportReceiptSchema, example=ex.RECEIPT_EXAMPLE)
+    @blp.response(
+        201,
+        ReportReceiptSchema,
+        example=ex.RECEIPT_EXAMPLE,
+        headers={**LOCATION_HEADER, **REPLAYED_HEADER},
+    )
     @write_errors
     @problem(409, duplicate=ex.PROBLEM_DUPLICATE, key_in_flight=EXAMPLE_IN_USE)
     @problem(422, invalid_fields=ex.PROBLEM_INVALID, key_reused=EXAMPLE_REUSED)
@@ -111,7 +133,12 @@ class Reports(MethodView):
 
     @auth.partner(blp, "reports:read")
     @blp.arguments(ReportListArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, PartnerReportSchema(many=True), example=[ex.PARTNER_REPORT_EXAMPLE])
+    @blp.response(
+        200,
+        PartnerReportSchema(many=True),
+        example=[ex.PARTNER_REPORT_EXAMPLE],
+        headers=LINK_HEADER,
+    )
     @problem(400, malformed_cursor=ex.PROBLEM_MALFORMED_CURSOR)
     @problem(422, limit_too_large=ex.PROBLEM_LIMIT)
     def get(self, **args: Any) -> Any:
@@ -136,7 +163,7 @@ class ReportBatch(MethodView):
     @auth.partner(blp, "reports:write")
     @idempotent(blp)
     @blp.arguments(BatchSchema(), example=ex.BATCH_EXAMPLE)
-    @blp.response(200, BatchResultSchema, example=ex.BATCH_RESULT_EXAMPLE)
+    @blp.response(200, BatchResultSchema, example=ex.BATCH_RESULT_EXAMPLE, headers=REPLAYED_HEADER)
     @write_errors
     @problem(409, key_in_flight=EXAMPLE_IN_USE)
     @problem(422, too_many_reports=ex.PROBLEM_BATCH_TOO_LONG, key_reused=EXAMPLE_REUSED)
