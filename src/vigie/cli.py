@@ -20,8 +20,12 @@ from vigie.runtime import Runtime
 
 def _create_app() -> Any:
     from vigie.app import create_app
+    from vigie.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a refusal to start, not a crash: say why, no traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def _runtime() -> Runtime:
@@ -200,7 +204,13 @@ def operator_create(name: str, role: str, as_json: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
     """Run the API under gunicorn (never runs the scheduler)."""
+    from vigie.config import ConfigError, load_config
     from vigie.server import run_gunicorn
+
+    try:
+        load_config()  # refuse to start here rather than in every gunicorn worker
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
     run_gunicorn(host=host, port=port, workers=workers)
 
@@ -236,3 +246,41 @@ def demo(host: str, port: int) -> None:
     from vigie import demo as demo_module
 
     demo_module.run(current_app._get_current_object(), host=host, port=port, out=sys.stdout)  # type: ignore[attr-defined]
+
+
+# -- encryption keys ----------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Data keys (VIGIE_DATA_KEY) for the fields encrypted at rest."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new data key, to put first in VIGIE_DATA_KEY."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@keys.command("rotate")
+@json_option
+@with_appcontext
+def keys_rotate(as_json: bool) -> None:
+    """Re-encrypt every encrypted column under the first key of VIGIE_DATA_KEY.
+
+    Put the new key first in VIGIE_DATA_KEY everywhere, keep the old ones after
+    it, run this, then remove the old keys.
+    """
+    from vigie.crypto import DecryptionError
+    from vigie.keys import service
+
+    rt = _runtime()
+    try:
+        counts = service.rotate(db=rt.db, crypto=rt.crypto)
+    except DecryptionError as exc:
+        raise click.ClickException(str(exc)) from None
+    payload = {"rotated": counts, "keys": len(rt.config.data_keys)}
+    text = "\n".join(f"{table}: {n} values re-encrypted" for table, n in counts.items())
+    _emit(as_json, payload, text or "nothing to re-encrypt")

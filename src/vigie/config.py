@@ -103,7 +103,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> Config:
         if raw is not None:
             try:
                 values[key] = _coerce(raw, default)
-            except ValueError as exc:
+            except (ValueError, ConfigError) as exc:
                 raise ConfigError(f"VIGIE_{key.upper()}: {exc}") from None
     values.update(overrides or {})
     values["env"] = env

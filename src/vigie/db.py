@@ -61,6 +61,7 @@ def database_url(config: Config) -> str:
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+    kwargs.setdefault("hide_parameters", True)  # SQL errors must not carry report data to logs
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

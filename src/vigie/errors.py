@@ -6,11 +6,12 @@ Services raise the classes below; nothing else in the code builds an error body.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
@@ -78,7 +79,9 @@ class Invalid(Problem):
 
 def field_error(field: str, detail: str, *, location: str = "body") -> dict[str, Any]:
     entry: dict[str, Any] = {"field": field, "detail": detail}
-    if location == "body":
+    if location == "body" and field == "(body)":
+        entry["pointer"] = "#"
+    elif location == "body":
         entry["pointer"] = "#/" + field.replace(".", "/").replace("[", "/").replace("]", "")
     else:
         entry["in"] = location
@@ -164,7 +167,9 @@ def _http_exception(error: HTTPException) -> Response:
         detail = "The request has invalid fields." if status == 422 else detail
         if status == 400 and errors:
             detail = errors[0]["detail"]
-    slug = {400: "bad-request", 422: "validation-error"}.get(status)
+    slug = {400: "bad-request", 413: "payload-too-large", 422: "validation-error"}.get(status)
+    if status == 413:
+        detail = f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes."
     headers = {}
     if status == 405 and error.response is None:
         allowed = getattr(error, "valid_methods", None)
@@ -178,8 +183,26 @@ def _problem(error: Problem) -> Response:
     return problem_response(body_for(error), error.headers)
 
 
+def _causes(error: BaseException) -> list[str]:
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def _unexpected(error: Exception) -> Response:
-    log.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
+    # Exception messages may quote the input (report text, contact details, SQL
+    # parameters): log the classes and the stack of code lines, never the message.
+    log.error(
+        "unhandled error",
+        extra={
+            "error": _causes(error),
+            "stack": traceback.format_tb(error.__traceback__),
+        },
+    )
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
 

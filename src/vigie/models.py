@@ -1,9 +1,10 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from vigie.db import Base
+from vigie.idempotency.models import IdempotencyKey
 from vigie.operators.models import Operator
 from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
 from vigie.reports.models import Report
 
-__all__ = ["ApiKey", "Base", "Operator", "OutboxEvent", "Partner", "Report"]
+__all__ = ["ApiKey", "Base", "IdempotencyKey", "Operator", "OutboxEvent", "Partner", "Report"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,26 @@ def session() -> Session:
         current = runtime().db.session(write=request.method not in SAFE_METHODS)
         g.db_session = current
     return current
+
+
+@contextmanager
+def lookup() -> Iterator[Session]:
+    """A session for the lookups that precede a request's work (authentication).
+
+    On SQLite a write request would otherwise hold the database write lock
+    (BEGIN IMMEDIATE) from its first query to its commit, across parsing and
+    validation; the lookup runs instead in a short read transaction of its own,
+    which in WAL mode never waits for writers. Elsewhere it is the request's session.
+    """
+    rt = runtime()
+    if not rt.db.is_sqlite or request.method in SAFE_METHODS:
+        yield session()
+        return
+    own = rt.db.session(write=False)
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -31,7 +31,9 @@ class PeriodicJob:
 
 
 # Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("idempotency-purge", "vigie.idempotency.jobs:purge_expired", 3600),
+)
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:

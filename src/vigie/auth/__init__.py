@@ -12,13 +12,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from vigie import web
-from vigie.errors import Forbidden, Unauthorized
+from vigie.errors import PROBLEM_JSON, Forbidden, ProblemSchema, Unauthorized
 from vigie.operators.models import Operator
 from vigie.partners.models import ApiKey, Partner
 
@@ -93,25 +94,26 @@ def _invalid() -> Unauthorized:
     )
 
 
+# Built once: the lookup every partner request makes (an indexed equality on key_hash).
+_PARTNER_BY_KEY = (
+    select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
+    .join(Partner, Partner.id == ApiKey.partner_id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        ApiKey.revoked_at.is_(None),
+        Partner.revoked_at.is_(None),
+    )
+)
+
+
 def authenticate_partner(scope: str) -> PartnerCaller:
     token = _bearer()
     if token.startswith(OPERATOR_TOKEN_PREFIX):
         if _find_operator(token) is None:
             raise _invalid()
         raise Forbidden("This operation is for partner systems.")
-    row = (
-        web.session()
-        .execute(
-            select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
-            .join(Partner, Partner.id == ApiKey.partner_id)
-            .where(
-                ApiKey.key_hash == digest(token),
-                ApiKey.revoked_at.is_(None),
-                Partner.revoked_at.is_(None),
-            )
-        )
-        .first()
-    )
+    with web.lookup() as session:
+        row = session.execute(_PARTNER_BY_KEY, {"key_hash": digest(token)}).first()
     if row is None:
         raise _invalid()
     caller = PartnerCaller(
@@ -123,15 +125,12 @@ def authenticate_partner(scope: str) -> PartnerCaller:
 
 
 def _find_operator(token: str) -> OperatorCaller | None:
-    op = (
-        web.session()
-        .execute(
+    with web.lookup() as session:
+        op = session.execute(
             select(Operator.id, Operator.public_id, Operator.name, Operator.role).where(
                 Operator.token_hash == digest(token), Operator.disabled_at.is_(None)
             )
-        )
-        .first()
-    )
+        ).first()
     if op is None:
         return None
     return OperatorCaller(id=op.id, public_id=op.public_id, name=op.name, role=op.role)
@@ -150,16 +149,38 @@ def authenticate_operator(roles: tuple[str, ...]) -> OperatorCaller:
 
 
 def _partner_exists(token: str) -> bool:
-    found = web.session().scalar(
-        select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
-    )
+    with web.lookup() as session:
+        found = session.scalar(
+            select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
+        )
     return found is not None
 
 
 def _documented(blp: Any, func: F, scheme: str, needs: list[str]) -> F:
     func = blp.doc(security=[{scheme: needs}])(func)
-    func = blp.alt_response(401, response="UNAUTHORIZED")(func)
-    func = blp.alt_response(403, response="FORBIDDEN")(func)
+    for status, detail in (
+        (401, "The credential is invalid or revoked."),
+        (
+            403,
+            f"This API key lacks the scope {needs[0]}."
+            if scheme == "partnerKey"
+            else "Your role does not allow this operation.",
+        ),
+    ):
+        phrase = HTTPStatus(status).phrase
+        example = {
+            "type": f"/problems/{phrase.lower()}",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+        }
+        func = blp.alt_response(
+            status,
+            schema=ProblemSchema,
+            content_type=PROBLEM_JSON,
+            description=phrase,
+            example=example,
+        )(func)
     return func
 
 

@@ -49,3 +49,115 @@ PROBLEM_DUPLICATE = {
     "existing_report_id": "rep_mfrggzdfmztwq2lk",
     "instance": "/v1/reports",
 }
+
+
+def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -> dict:
+    return {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+        "instance": "/v1/reports",
+        "request_id": "5f0c2a9e41b7d380",
+    }
+
+
+PROBLEM_MALFORMED_JSON = _problem(
+    400,
+    "bad-request",
+    "Bad Request",
+    "Invalid JSON body.",
+    errors=[{"field": "(body)", "pointer": "#", "detail": "Invalid JSON body."}],
+)
+PROBLEM_MALFORMED_CURSOR = _problem(
+    400,
+    "bad-request",
+    "Bad Request",
+    "The cursor is malformed.",
+    errors=[{"field": "cursor", "in": "query", "detail": "Malformed cursor."}],
+)
+PROBLEM_UNAUTHORIZED = _problem(
+    401, "unauthorized", "Unauthorized", "The credential is invalid or revoked."
+)
+PROBLEM_FORBIDDEN = _problem(
+    403, "forbidden", "Forbidden", "This API key lacks the scope reports:write."
+)
+PROBLEM_NOT_FOUND = _problem(404, "not-found", "Not Found", "No report rep_mfrggzdfmztwq2lk.")
+PROBLEM_TOO_LARGE = _problem(
+    413, "payload-too-large", "Request Entity Too Large", "The body is larger than 262144 bytes."
+)
+PROBLEM_MEDIA_TYPE = _problem(
+    415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json."
+)
+PROBLEM_INVALID = _problem(
+    422,
+    "validation-error",
+    "Unprocessable Entity",
+    "The request has invalid fields.",
+    errors=[
+        {
+            "field": "stay.check_out",
+            "pointer": "#/stay/check_out",
+            "detail": "check_out must not be before check_in.",
+        },
+        {
+            "field": "indicators[0]",
+            "pointer": "#/indicators/0",
+            "detail": "Must be one of: restricted_movement, ...",
+        },
+    ],
+)
+PROBLEM_BATCH_TOO_LONG = {
+    **PROBLEM_INVALID,
+    "errors": [
+        {"field": "reports", "pointer": "#/reports", "detail": "Length must be between 1 and 100."}
+    ],
+    "instance": "/v1/reports/batch",
+}
+PROBLEM_LIMIT = {
+    **PROBLEM_INVALID,
+    "errors": [
+        {
+            "field": "limit",
+            "in": "query",
+            "detail": "Must be greater than or equal to 1 and less than or equal to 100.",
+        }
+    ],
+}
+
+BATCH_EXAMPLE = {"reports": [STAY_REPORT_EXAMPLE, {**STAY_REPORT_EXAMPLE, "context": "space"}]}
+BATCH_RESULT_EXAMPLE = {
+    "results": [
+        {"index": 0, "status": 201, "id": "rep_mfrggzdfmztwq2lk", "priority": "P3"},
+        {
+            "index": 1,
+            "status": 422,
+            "problem": {
+                "type": "/problems/validation-error",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "The report has invalid fields.",
+                "errors": [
+                    {
+                        "field": "context",
+                        "pointer": "#/context",
+                        "detail": "Must be one of: stay, flight, other.",
+                    }
+                ],
+            },
+        },
+    ]
+}
+
+PARTNER_REPORT_EXAMPLE = {
+    "id": "rep_mfrggzdfmztwq2lk",
+    "partner_reference": "ABNB-TS-2026-0001842",
+    "context": "stay",
+    "status": "in_review",
+    "priority": "P3",
+    "observed_at": "2026-11-20T21:40:00+00:00",
+    "received_at": "2026-11-20T21:41:02.120000+00:00",
+    "updated_at": "2026-11-20T22:05:40.310000+00:00",
+    "links": {"self": "/v1/reports/rep_mfrggzdfmztwq2lk"},
+}

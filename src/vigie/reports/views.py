@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask.views import MethodView
@@ -9,9 +10,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from vigie import auth, web
+from vigie.errors import PROBLEM_JSON, ProblemSchema
+from vigie.idempotency.views import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
 from vigie.pagination import PageArgsSchema, next_link
+from vigie.reports import examples as ex
 from vigie.reports import service
-from vigie.reports.examples import PROBLEM_DUPLICATE, RECEIPT_EXAMPLE, STAY_REPORT_EXAMPLE
 from vigie.reports.models import COARSE_STATUSES
 from vigie.reports.schemas import PartnerReportSchema, ReportReceiptSchema, ReportSchema
 from vigie.reports.vocabulary import EXPLOITATION, INDICATORS, REPORTER_ROLES
@@ -24,25 +27,102 @@ vocabulary_blp = Blueprint(
 )
 
 
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request "
+        "with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+LOCATION_HEADER = {
+    "Location": {"description": "The new report's URL", "schema": {"type": "string"}}
+}
+LINK_HEADER = {
+    "Link": {
+        "description": 'The next page, when there is one: `<url>; rel="next"`',
+        "schema": {"type": "string"},
+    }
+}
+
+# Instances, not classes: webargs would build a schema (and its nested ones) per request.
+REPORT_SCHEMA = ReportSchema()
+
+
 class ReportListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
     updated_since = fields.AwareDateTime(format="iso")
 
 
+def problem(status: int, **examples: dict[str, Any]) -> Any:
+    """Document a problem+json response with named examples."""
+    return blp.alt_response(
+        status,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=HTTPStatus(status).phrase,
+        examples={name: {"value": value} for name, value in examples.items()},
+    )
+
+
+def write_errors(func: Any) -> Any:
+    """The problems every report-writing operation may answer (besides 401/403 from auth)."""
+    for decorator in (
+        problem(400, malformed_json=ex.PROBLEM_MALFORMED_JSON),
+        problem(413, too_large=ex.PROBLEM_TOO_LARGE),
+        problem(415, wrong_content_type=ex.PROBLEM_MEDIA_TYPE),
+    ):
+        func = decorator(func)
+    return func
+
+
+class BatchSchema(Schema):
+    """1 to 100 reports, each checked like a single report."""
+
+    reports = fields.List(
+        fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Report"}]}),
+        required=True,
+        validate=validate.Length(1, service.MAX_BATCH),
+    )
+
+
+class BatchItemResultSchema(Schema):
+    index = fields.Integer(metadata={"example": 0})
+    status = fields.Integer(metadata={"enum": [201, 409, 422]})
+    id = fields.String(metadata={"description": "When status is 201"})
+    priority = fields.String(metadata={"description": "When status is 201"})
+    problem = fields.Dict(
+        metadata={
+            "description": "When status is 409 or 422: the problem document of this report",
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+        }
+    )
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(BatchItemResultSchema))
+
+
 @blp.route("")
 class Reports(MethodView):
     @auth.partner(blp, "reports:write")
-    @blp.arguments(ReportSchema, example=STAY_REPORT_EXAMPLE)
-    @blp.response(201, ReportReceiptSchema, example=RECEIPT_EXAMPLE)
-    @blp.alt_response(409, response="CONFLICT", example=PROBLEM_DUPLICATE)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    @idempotent(blp)
+    @blp.arguments(REPORT_SCHEMA, example=ex.STAY_REPORT_EXAMPLE)
+    @blp.response(
+        201,
+        ReportReceiptSchema,
+        example=ex.RECEIPT_EXAMPLE,
+        headers={**LOCATION_HEADER, **REPLAYED_HEADER},
+    )
+    @write_errors
+    @problem(409, duplicate=ex.PROBLEM_DUPLICATE, key_in_flight=EXAMPLE_IN_USE)
+    @problem(422, invalid_fields=ex.PROBLEM_INVALID, key_reused=EXAMPLE_REUSED)
     def post(self, data: dict[str, Any]) -> Any:
         """Send a report
 
         Priority is computed by the server. When people are in immediate danger or
         minors are involved, `guidance` lists the emergency numbers to call now.
+        A second report with the same `partner_reference` is 409 and names the
+        existing report in `existing_report_id`.
         """
         rt, session = web.runtime(), web.session()
         report = service.create(
@@ -53,12 +133,19 @@ class Reports(MethodView):
 
     @auth.partner(blp, "reports:read")
     @blp.arguments(ReportListArgsSchema, location="query", as_kwargs=True)
-    @blp.response(200, PartnerReportSchema(many=True))
-    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.response(
+        200,
+        PartnerReportSchema(many=True),
+        example=[ex.PARTNER_REPORT_EXAMPLE],
+        headers=LINK_HEADER,
+    )
+    @problem(400, malformed_cursor=ex.PROBLEM_MALFORMED_CURSOR)
+    @problem(422, limit_too_large=ex.PROBLEM_LIMIT)
     def get(self, **args: Any) -> Any:
         """List your reports
 
-        Ordered by last update, oldest first. Follow the `Link: rel="next"` header.
+        Ordered by last update, oldest first. Follow the `Link: rel="next"` header;
+        keep `updated_since` to resume a sync.
         """
         rows, cursor = service.list_for_partner(
             session=web.session(),
@@ -71,13 +158,44 @@ class Reports(MethodView):
         return [service.partner_view(r) for r in rows], 200, next_link(cursor)
 
 
+@blp.route("/batch")
+class ReportBatch(MethodView):
+    @auth.partner(blp, "reports:write")
+    @idempotent(blp)
+    @blp.arguments(BatchSchema(), example=ex.BATCH_EXAMPLE)
+    @blp.response(200, BatchResultSchema, example=ex.BATCH_RESULT_EXAMPLE, headers=REPLAYED_HEADER)
+    @write_errors
+    @problem(409, key_in_flight=EXAMPLE_IN_USE)
+    @problem(422, too_many_reports=ex.PROBLEM_BATCH_TOO_LONG, key_reused=EXAMPLE_REUSED)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Send up to 100 reports at once
+
+        Each report is checked and stored on its own, with the rules of a single
+        report: `results` has one entry per report, in order, with `status` 201
+        (`id`, `priority`), 422 or 409 (`problem`). More than 100 reports is a 422
+        for the whole call, and nothing is stored.
+        """
+        rt, session = web.runtime(), web.session()
+        results = service.create_batch(
+            session=session,
+            crypto=rt.crypto,
+            partner_id=auth.current_partner().id,
+            items=data["reports"],
+        )
+        session.commit()
+        return {"results": results}
+
+
 @blp.route("/<string:report_id>")
 class ReportItem(MethodView):
     @auth.partner(blp, "reports:read")
-    @blp.response(200, PartnerReportSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.response(200, PartnerReportSchema, example=ex.PARTNER_REPORT_EXAMPLE)
+    @problem(404, not_found=ex.PROBLEM_NOT_FOUND)
     def get(self, report_id: str) -> Any:
-        """Read one of your reports (coarse status only)"""
+        """Read one of your reports (coarse status only)
+
+        Another partner's report answers 404, exactly like a missing one.
+        """
         report = service.get_for_partner(
             session=web.session(), partner_id=auth.current_partner().id, report_id=report_id
         )

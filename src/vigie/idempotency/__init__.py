@@ -1,0 +1,1 @@
+"""Idempotency-Key for POST endpoints (IETF httpapi idempotency-key-header draft)."""

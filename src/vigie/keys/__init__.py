@@ -1,0 +1,1 @@
+"""Data-key rotation: re-encrypt every `*_enc` column under the newest key."""
