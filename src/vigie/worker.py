@@ -31,7 +31,11 @@ class PeriodicJob:
 
 
 # Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("triage.expire_claims", "vigie.triage.jobs:expire_claims", 60),
+    PeriodicJob("triage.escalate_overdue", "vigie.triage.jobs:escalate_overdue", 60),
+    PeriodicJob("triage.purge_expired", "vigie.triage.jobs:purge_expired", 3600),
+)
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
