@@ -55,9 +55,12 @@ def test_report_in_to_indicators_and_a_verified_audit_log(
     illegal = client.post(f"{base}/transitions", json={"to": "referred"}, headers=alice.headers)
     assert illegal.status_code == 409
     assert "in_review" in illegal.get_json()["allowed"]
-    assert client.post(
-        f"{base}/transitions", json={"to": "in_review"}, headers=bob.headers
-    ).status_code == 409  # Bob does not hold the claim
+    assert (
+        client.post(
+            f"{base}/transitions", json={"to": "in_review"}, headers=bob.headers
+        ).status_code
+        == 409
+    )  # Bob does not hold the claim
     moved = client.post(f"{base}/transitions", json={"to": "in_review"}, headers=alice.headers)
     assert moved.status_code == 200
     assert moved.get_json()["first_reviewed_at"]
@@ -128,9 +131,10 @@ def test_report_in_to_indicators_and_a_verified_audit_log(
         headers=alice.headers,
     )
     assert closed.status_code == 200
-    assert client.get(f"/v1/reports/{p1['id']}", headers=partner.headers).get_json()[
-        "status"
-    ] == "closed"
+    assert (
+        client.get(f"/v1/reports/{p1['id']}", headers=partner.headers).get_json()["status"]
+        == "closed"
+    )
 
     # Indicators reflect it.
     stats = client.get(
@@ -154,9 +158,7 @@ def test_report_in_to_indicators_and_a_verified_audit_log(
     assert actions[:2] == ["report.claimed", "report.transition"]
     assert "referral.created" in actions
     with db.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE audit_entries SET actor = :a WHERE seq = 2"), {"a": bob["id"]}
-        )
+        conn.execute(text("UPDATE audit_entries SET actor = :a WHERE seq = 2"), {"a": bob["id"]})
     broken = _verify(app)
     assert broken.exit_code == 1
     assert json.loads(broken.output)["broken_at"] == 2

@@ -104,14 +104,17 @@ def verify(*, session: Session) -> Verification:
     rows = session.scalars(
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
     )
-    for entry in rows:
-        if entry.seq != expected_seq:
-            return Verification(False, count, expected_prev, entry.seq, "a sequence gap: deleted")
-        if entry.prev_hash != expected_prev:
-            return Verification(False, count, expected_prev, entry.seq, "previous hash differs")
-        if entry_hash(entry.prev_hash, entry) != entry.hash:
-            return Verification(False, count, expected_prev, entry.seq, "content was modified")
-        expected_prev, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    try:
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return Verification(False, count, expected_prev, entry.seq, "an entry is missing")
+            if entry.prev_hash != expected_prev:
+                return Verification(False, count, expected_prev, entry.seq, "previous hash differs")
+            if entry_hash(entry.prev_hash, entry) != entry.hash:
+                return Verification(False, count, expected_prev, entry.seq, "content was modified")
+            expected_prev, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL
     return Verification(True, count, expected_prev)
 
 

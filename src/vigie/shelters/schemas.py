@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from vigie.reports.vocabulary import DEPARTMENTS
 from vigie.shelters.models import ACCEPTS, OUTCOMES, SHELTER_TYPES, TARGET_TYPES
 from vigie.triage.schemas import PersonRefSchema
 
-DEPARTMENT = validate.Regexp(r"^(\d{2,3}|2A|2B)$", error="Not a département code.")
+DEPARTMENT = validate.OneOf(sorted(DEPARTMENTS), error="Not a département code.")
 LANGUAGE = validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Not a BCP 47 tag.")
 
 

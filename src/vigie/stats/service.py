@@ -147,22 +147,25 @@ def indicators(
         .where(Report.received_at >= start, Report.received_at < end)
         .execution_options(yield_per=5000)
     )
-    for row in rows:
-        targets = [group(k, label) for k, label in keys_for(row)]
-        report_groups[row.id] = targets
-        for g in targets:
-            g.received += 1
-            g.by_context[row.context] = g.by_context.get(row.context, 0) + 1
-            g.with_minors += int(row.minors_involved)
-            g.in_immediate_danger += int(row.in_immediate_danger)
-            if row.first_reviewed_at is None:
-                g.unreviewed[row.priority] += 1
-            else:
-                waited = row.first_reviewed_at - row.received_at
-                g.review_minutes[row.priority].append(waited.total_seconds() / 60)
-                g.within[row.priority] += int(waited <= RESPONSE_TIMES[row.priority])
-            if row.status == "closed" and row.closure_reason:
-                g.closures[row.closure_reason] += 1
+    try:
+        for row in rows:
+            targets = [group(k, label) for k, label in keys_for(row)]
+            report_groups[row.id] = targets
+            for g in targets:
+                g.received += 1
+                g.by_context[row.context] = g.by_context.get(row.context, 0) + 1
+                g.with_minors += int(row.minors_involved)
+                g.in_immediate_danger += int(row.in_immediate_danger)
+                if row.first_reviewed_at is None:
+                    g.unreviewed[row.priority] += 1
+                else:
+                    waited = row.first_reviewed_at - row.received_at
+                    g.review_minutes[row.priority].append(waited.total_seconds() / 60)
+                    g.within[row.priority] += int(waited <= RESPONSE_TIMES[row.priority])
+                if row.status == "closed" and row.closure_reason:
+                    g.closures[row.closure_reason] += 1
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL
     if report_groups:
         referral_rows = session.execute(
             select(Referral.report_id, Referral.target_type, Referral.status)

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from vigie import auth, clock, web
+from vigie.errors import Invalid, field_error
 from vigie.stats import service
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Indicators of the plan")
@@ -22,11 +23,6 @@ class IndicatorArgsSchema(Schema):
     )
     to = fields.AwareDateTime(format="iso", metadata={"description": "Default: now (exclusive)"})
     group_by = fields.String(validate=validate.OneOf(service.GROUP_BY))
-
-    @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if "from_" in data and "to" in data and data["from_"] >= data["to"]:
-            raise ValidationError("from must be before to.", field_name="from")
 
 
 class FirstReviewSchema(Schema):
@@ -94,6 +90,9 @@ class Indicators(MethodView):
         """
         end = args.get("to") or clock.now()
         start = args.get("from_") or end - timedelta(days=30)
+        if start >= end:
+            detail = "from must be before to (to defaults to now)."
+            raise Invalid(detail, errors=[field_error("from", detail, location="query")])
         result = service.indicators(
             session=web.session(),
             start=start.astimezone(UTC),

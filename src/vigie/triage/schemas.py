@@ -5,14 +5,14 @@ from marshmallow import Schema, fields, validate
 from vigie.pagination import PageArgsSchema
 from vigie.reports.models import INTERNAL_STATUSES
 from vigie.reports.priority import PRIORITIES
-from vigie.reports.vocabulary import EXPLOITATION_CODES
+from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
 from vigie.triage.service import CLOSURE_REASONS, OPEN_STATUSES
 
 
 class QueueArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    department = fields.String(validate=validate.Regexp(r"^(\d{2,3}|2A|2B)$"))
+    department = fields.String(validate=validate.OneOf(sorted(DEPARTMENTS)))
     partner = fields.String(
         validate=validate.Length(1, 32), metadata={"description": "Partner id (prt_...)"}
     )
