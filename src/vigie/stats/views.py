@@ -70,7 +70,9 @@ class Indicators(MethodView):
     @blp.doc(
         responses={
             "200": {
+                "description": "OK",
                 "content": {
+                    "application/json": {"schema": IndicatorsSchema},
                     "text/csv": {
                         "schema": {"type": "string"},
                         "example": "group,label,received,...\r\nall,,<5,...\r\n",
