@@ -85,3 +85,20 @@ def test_claiming_without_a_body_works_and_unknown_fields_are_refused(
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "force"
     assert claim(client, op, "rep_missing").status_code == 404
+
+
+def test_simultaneous_claims_have_one_winner(app, partner, make_staff, post_report):
+    from concurrent.futures import ThreadPoolExecutor
+
+    staff = [make_staff("operator", f"Op {i}") for i in range(6)]
+    rid = report(post_report, partner, "a")
+
+    def attempt(actor):
+        with app.test_client() as own:
+            return own.post(
+                f"/v1/triage/reports/{rid}/claim", json={}, headers=actor.headers
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=len(staff)) as pool:
+        codes = sorted(pool.map(attempt, staff))
+    assert codes == [200] + [409] * (len(staff) - 1)

@@ -76,8 +76,8 @@ class Indicators(MethodView):
                     "text/csv": {
                         "schema": {"type": "string"},
                         "example": "group,label,received,...\r\nall,,<5,...\r\n",
-                    }
-                }
+                    },
+                },
             }
         }
     )
