@@ -81,3 +81,9 @@ def test_a_rewritten_entry_with_a_recomputed_hash_still_breaks_the_chain(app, db
     code, body = _verify(app)
     assert code == 1
     assert body["broken_at"] == 3
+
+
+def test_verify_speaks_plainly(app, worked):
+    result = app.test_cli_runner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0
+    assert result.output.startswith("ok: 4 entries, head ")

@@ -194,3 +194,12 @@ def test_closed_reports_are_not_referred(client, partner, make_staff, post_repor
         headers=op.headers,
     )
     assert response.status_code == 409
+
+
+def test_partners_never_reach_shelters_or_referrals(client, partner, post_report):
+    rid = report(post_report, partner, "a")
+    assert client.get("/v1/shelters", headers=partner.headers).status_code == 403
+    assert (
+        client.get(f"/v1/triage/reports/{rid}/referrals", headers=partner.headers).status_code
+        == 403
+    )
