@@ -129,11 +129,20 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.after_request(_finish_request)
 
     from vigie import health
+    from vigie.audit import views as audit
     from vigie.reports import views as reports
+    from vigie.shelters import views as shelters
+    from vigie.stats import views as stats
+    from vigie.triage import views as triage
 
     api.register_blueprint(health.blp)
     api.register_blueprint(reports.vocabulary_blp)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(triage.blp)
+    api.register_blueprint(shelters.referrals_blp)
+    api.register_blueprint(shelters.blp)
+    api.register_blueprint(audit.blp)
+    api.register_blueprint(stats.blp)
     if config.docs_enabled:
         from vigie import docs
 

@@ -284,3 +284,39 @@ def keys_rotate(as_json: bool) -> None:
     payload = {"rotated": counts, "keys": len(rt.config.data_keys)}
     text = "\n".join(f"{table}: {n} values re-encrypted" for table, n in counts.items())
     _emit(as_json, payload, text or "nothing to re-encrypt")
+
+
+# -- audit --------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@json_option
+@with_appcontext
+def audit_verify(as_json: bool) -> None:
+    """Check the audit log's hash chain; exits 1 at the first modified or deleted entry."""
+    from vigie.audit import service
+
+    with _runtime().db.unit(write=False) as session:
+        result = service.verify(session=session)
+    payload = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "head": result.head,
+        "broken_at": result.broken_at,
+        "reason": result.reason,
+    }
+    if result.ok:
+        _emit(as_json, payload, f"ok: {result.entries} entries, head {result.head}")
+        return
+    _emit(
+        as_json,
+        payload,
+        f"BROKEN at entry {result.broken_at}: {result.reason} "
+        f"({result.entries} entries verified before it)",
+    )
+    sys.exit(1)

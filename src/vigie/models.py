@@ -1,10 +1,26 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from vigie.audit.models import AuditEntry
 from vigie.db import Base
 from vigie.idempotency.models import IdempotencyKey
 from vigie.operators.models import Operator
 from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
 from vigie.reports.models import Report
+from vigie.shelters.models import Referral, Shelter
+from vigie.triage.models import Note, Transition
 
-__all__ = ["ApiKey", "Base", "IdempotencyKey", "Operator", "OutboxEvent", "Partner", "Report"]
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "IdempotencyKey",
+    "Note",
+    "Operator",
+    "OutboxEvent",
+    "Partner",
+    "Referral",
+    "Report",
+    "Shelter",
+    "Transition",
+]

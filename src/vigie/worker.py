@@ -33,6 +33,9 @@ class PeriodicJob:
 # Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("idempotency-purge", "vigie.idempotency.jobs:purge_expired", 3600),
+    PeriodicJob("triage.expire_claims", "vigie.triage.jobs:expire_claims", 60),
+    PeriodicJob("triage.escalate_overdue", "vigie.triage.jobs:escalate_overdue", 60),
+    PeriodicJob("triage.purge_expired", "vigie.triage.jobs:purge_expired", 3600),
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +29,22 @@ COARSE_STATUS = {
 INTERNAL_STATUSES = tuple(COARSE_STATUS)
 COARSE_STATUSES = ("received", "in_review", "actioned", "closed")
 
+# The triage queue is the open reports. Its indexes are partial on this literal
+# predicate (queries repeat it literally, so SQLite's planner can use them) and
+# end with the queue order: priority, due time, age, id.
+OPEN_PREDICATE = "status <> 'closed'"
+QUEUE_ORDER = ("priority", "due_at", "received_at", "id")
+
+
+def _queue_index(name: str, *prefix: str) -> Index:
+    return Index(
+        name,
+        *prefix,
+        *QUEUE_ORDER,
+        sqlite_where=text(OPEN_PREDICATE),
+        postgresql_where=text(OPEN_PREDICATE),
+    )
+
 
 class Report(Base):
     """A report as stored. Columns ending in `_enc` hold Fernet tokens, never plaintext."""
@@ -36,6 +53,17 @@ class Report(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "partner_reference"),
         Index("ix_reports_partner_updated", "partner_id", "updated_at", "id"),
+        _queue_index("ix_reports_queue"),
+        _queue_index("ix_reports_queue_status", "status"),
+        _queue_index("ix_reports_queue_department", "department"),
+        _queue_index("ix_reports_queue_partner", "partner_id"),
+        Index(
+            "ix_reports_claim_expiry",
+            "claim_expires_at",
+            sqlite_where=text("claim_expires_at IS NOT NULL"),
+            postgresql_where=text("claim_expires_at IS NOT NULL"),
+        ),
+        Index("ix_reports_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +117,15 @@ class Report(Base):
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_enc: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(35))
+
+    # Triage (operators only; never shown to partners).
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_reason: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def coarse_status(self) -> str:

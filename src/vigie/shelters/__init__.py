@@ -1,0 +1,1 @@
+"""Shelter directory, referrals (orientation) and shelter suggestions."""

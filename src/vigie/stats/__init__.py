@@ -1,0 +1,1 @@
+"""Indicators for the national plan's follow-up."""

@@ -1,0 +1,236 @@
+"""Indicators for the national plan's follow-up, computed over a cohort of reports.
+
+The cohort is the reports received in [from, to); every figure (first review,
+referrals, closures) is about that cohort, so the rows of a period add up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigie.partners.models import Partner
+from vigie.reports.models import Report
+from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
+from vigie.shelters.models import OUTCOMES, TARGET_TYPES, Referral
+from vigie.triage.service import CLOSURE_REASONS
+
+GROUP_BY = ("partner", "department", "exploitation", "priority", "month")
+CONTEXTS = ("stay", "flight", "other")
+SMALL_CELL = 5  # exports show counts under this as "<5"
+
+
+def content_pulls_by_partner(
+    *, session: Session, start: datetime, end: datetime
+) -> dict[str, int] | None:
+    """Content pulls per partner public id in the period.
+
+    Placeholder until the content domain lands: it has no table on this branch, so
+    the indicator is reported as null (not as zero, which would be a false figure).
+    """
+    return None
+
+
+def _percentile(sorted_values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (the value below which `share` of the values lie)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(share * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _median(sorted_values: list[float]) -> float | None:
+    n = len(sorted_values)
+    if not n:
+        return None
+    middle = n // 2
+    if n % 2:
+        return sorted_values[middle]
+    return (sorted_values[middle - 1] + sorted_values[middle]) / 2
+
+
+class _Group:
+    def __init__(self, key: str, label: str | None) -> None:
+        self.key = key
+        self.label = label
+        self.received = 0
+        self.by_context = dict.fromkeys(CONTEXTS, 0)
+        self.with_minors = 0
+        self.in_immediate_danger = 0
+        self.review_minutes: dict[str, list[float]] = {p: [] for p in PRIORITIES}
+        self.within: dict[str, int] = dict.fromkeys(PRIORITIES, 0)
+        self.unreviewed: dict[str, int] = dict.fromkeys(PRIORITIES, 0)
+        self.referrals: dict[str, dict[str, int]] = {
+            t: dict.fromkeys(("pending", *OUTCOMES), 0) for t in TARGET_TYPES
+        }
+        self.closures = dict.fromkeys(CLOSURE_REASONS, 0)
+
+    def result(self) -> dict[str, Any]:
+        first_review = {}
+        for priority in PRIORITIES:
+            values = sorted(self.review_minutes[priority])
+            reviewed = len(values)
+            first_review[priority] = {
+                "reviewed": reviewed,
+                "not_reviewed": self.unreviewed[priority],
+                "median_minutes": _round(_median(values)),
+                "p90_minutes": _round(_percentile(values, 0.9)),
+                "within_response_time_share": (
+                    round(self.within[priority] / reviewed, 4) if reviewed else None
+                ),
+            }
+        return {
+            "key": self.key,
+            "label": self.label,
+            "received": self.received,
+            "by_context": self.by_context,
+            "with_minors": self.with_minors,
+            "in_immediate_danger": self.in_immediate_danger,
+            "first_review": first_review,
+            "referrals": self.referrals,
+            "closures": self.closures,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def indicators(
+    *, session: Session, start: datetime, end: datetime, group_by: str | None
+) -> dict[str, Any]:
+    partners = {p.id: p for p in session.scalars(select(Partner))}
+    groups: dict[str, _Group] = {}
+
+    def keys_for(row: Any) -> Iterable[tuple[str, str | None]]:
+        if group_by is None:
+            return [("all", None)]
+        if group_by == "partner":
+            partner = partners.get(row.partner_id)
+            return [(partner.public_id, partner.name) if partner else ("unknown", None)]
+        if group_by == "department":
+            return [(row.department or "unknown", None)]
+        if group_by == "exploitation":
+            return [(code, None) for code in row.suspected_exploitation]
+        if group_by == "priority":
+            return [(row.priority, None)]
+        return [(row.received_at.strftime("%Y-%m"), None)]
+
+    def group(key: str, label: str | None) -> _Group:
+        if key not in groups:
+            groups[key] = _Group(key, label)
+        return groups[key]
+
+    report_groups: dict[int, list[_Group]] = {}
+    rows = session.execute(
+        select(
+            Report.id,
+            Report.partner_id,
+            Report.department,
+            Report.suspected_exploitation,
+            Report.priority,
+            Report.received_at,
+            Report.context,
+            Report.minors_involved,
+            Report.in_immediate_danger,
+            Report.first_reviewed_at,
+            Report.status,
+            Report.closure_reason,
+        )
+        .where(Report.received_at >= start, Report.received_at < end)
+        .execution_options(yield_per=5000)
+    )
+    try:
+        for row in rows:
+            targets = [group(k, label) for k, label in keys_for(row)]
+            report_groups[row.id] = targets
+            for g in targets:
+                g.received += 1
+                g.by_context[row.context] = g.by_context.get(row.context, 0) + 1
+                g.with_minors += int(row.minors_involved)
+                g.in_immediate_danger += int(row.in_immediate_danger)
+                if row.first_reviewed_at is None:
+                    g.unreviewed[row.priority] += 1
+                else:
+                    waited = row.first_reviewed_at - row.received_at
+                    g.review_minutes[row.priority].append(waited.total_seconds() / 60)
+                    g.within[row.priority] += int(waited <= RESPONSE_TIMES[row.priority])
+                if row.status == "closed" and row.closure_reason:
+                    g.closures[row.closure_reason] += 1
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL
+    if report_groups:
+        referral_rows = session.execute(
+            select(Referral.report_id, Referral.target_type, Referral.status)
+            .join(Report, Report.id == Referral.report_id)
+            .where(Report.received_at >= start, Report.received_at < end)
+        )
+        for report_id, target_type, status in referral_rows:
+            for g in report_groups.get(report_id, []):
+                g.referrals[target_type][status] += 1
+    return {
+        "from": start,
+        "to": end,
+        "group_by": group_by,
+        "groups": [groups[k].result() for k in sorted(groups)],
+        "content_pulls_by_partner": content_pulls_by_partner(session=session, start=start, end=end),
+    }
+
+
+def _columns() -> list[tuple[str, tuple[str, ...], bool]]:
+    """(header, path into a group, is_count): counts are suppressed under SMALL_CELL."""
+    cols: list[tuple[str, tuple[str, ...], bool]] = [
+        ("group", ("key",), False),
+        ("label", ("label",), False),
+        ("received", ("received",), True),
+    ]
+    cols += [(f"context_{c}", ("by_context", c), True) for c in CONTEXTS]
+    cols += [("with_minors", ("with_minors",), True)]
+    cols += [("in_immediate_danger", ("in_immediate_danger",), True)]
+    for p in PRIORITIES:
+        cols.append((f"{p}_reviewed", ("first_review", p, "reviewed"), True))
+        for field in ("median_minutes", "p90_minutes", "within_response_time_share"):
+            cols.append((f"{p}_{field}", ("first_review", p, field), False))
+    for t in TARGET_TYPES:
+        cols += [(f"referrals_{t}_{s}", ("referrals", t, s), True) for s in ("pending", *OUTCOMES)]
+    cols += [(f"closed_{r}", ("closures", r), True) for r in CLOSURE_REASONS]
+    return cols
+
+
+def _get(group: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = group
+    for key in path:
+        value = value[key]
+    return value
+
+
+def to_csv(result: dict[str, Any]) -> str:
+    """One row per group. Counts of 1 to 4 are written `<5`; the review times of a
+    priority with fewer than 5 reviewed reports are left empty, since they would
+    describe one identifiable case."""
+    cols = _columns()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([name for name, _, _ in cols])
+    for g in result["groups"]:
+        row = []
+        for _, path, is_count in cols:
+            value = _get(g, path)
+            if is_count and 0 < value < SMALL_CELL:
+                value = f"<{SMALL_CELL}"
+            elif (
+                not is_count
+                and path[0] == "first_review"
+                and g["first_review"][path[1]]["reviewed"] < SMALL_CELL
+            ):
+                value = None
+            row.append("" if value is None else value)
+        writer.writerow(row)
+    return out.getvalue()

@@ -1,0 +1,114 @@
+"""GET /v1/stats/indicators: JSON, or CSV with `Accept: text/csv`."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from vigie import auth, clock, web
+from vigie.errors import Invalid, field_error
+from vigie.stats import service
+
+blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Indicators of the plan")
+
+
+class IndicatorArgsSchema(Schema):
+    from_ = fields.AwareDateTime(
+        data_key="from", format="iso", metadata={"description": "Default: 30 days before `to`"}
+    )
+    to = fields.AwareDateTime(format="iso", metadata={"description": "Default: now (exclusive)"})
+    group_by = fields.String(validate=validate.OneOf(service.GROUP_BY))
+
+
+class FirstReviewSchema(Schema):
+    reviewed = fields.Integer()
+    not_reviewed = fields.Integer()
+    median_minutes = fields.Float(allow_none=True)
+    p90_minutes = fields.Float(allow_none=True)
+    within_response_time_share = fields.Float(allow_none=True)
+
+
+class GroupSchema(Schema):
+    key = fields.String()
+    label = fields.String(allow_none=True)
+    received = fields.Integer()
+    by_context = fields.Dict(keys=fields.String(), values=fields.Integer())
+    with_minors = fields.Integer()
+    in_immediate_danger = fields.Integer()
+    first_review = fields.Dict(keys=fields.String(), values=fields.Nested(FirstReviewSchema))
+    referrals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "target type → outcome → count"},
+    )
+    closures = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class IndicatorsSchema(Schema):
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime()
+    group_by = fields.String(allow_none=True)
+    groups = fields.List(fields.Nested(GroupSchema))
+    content_pulls_by_partner = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={"description": "null until content pulls are recorded"},
+    )
+
+
+@blp.route("/indicators")
+class Indicators(MethodView):
+    @auth.staff(blp, "supervisor", "admin")
+    @blp.arguments(IndicatorArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, IndicatorsSchema)
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": IndicatorsSchema},
+                    "text/csv": {
+                        "schema": {"type": "string"},
+                        "example": "group,label,received,...\r\nall,,<5,...\r\n",
+                    },
+                },
+            }
+        }
+    )
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(self, **args: Any) -> Any:
+        """Indicators for the plan's follow-up
+
+        Over the reports received in [from, to): received, by context, with minors, in
+        immediate danger; time to first review per priority (median, 90th percentile,
+        share within the response time); referrals by target type and outcome; closures
+        by reason. Send `Accept: text/csv` for an export where counts under 5 read `<5`.
+        """
+        end = args.get("to") or clock.now()
+        start = args.get("from_") or end - timedelta(days=30)
+        if start >= end:
+            detail = "from must be before to (to defaults to now)."
+            raise Invalid(detail, errors=[field_error("from", detail, location="query")])
+        result = service.indicators(
+            session=web.session(),
+            start=start.astimezone(UTC),
+            end=end.astimezone(UTC),
+            group_by=args.get("group_by"),
+        )
+        best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+        if best == "text/csv":
+            stamp = clock.now().strftime("%Y%m%d")
+            return Response(
+                service.to_csv(result),
+                mimetype="text/csv",
+                headers={
+                    "Content-Disposition": f'attachment; filename="vigie-indicators-{stamp}.csv"'
+                },
+            )
+        return result

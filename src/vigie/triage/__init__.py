@@ -1,0 +1,1 @@
+"""The triage queue: claims, status moves, notes, related reports, periodic jobs."""

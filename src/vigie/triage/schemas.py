@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from vigie.pagination import PageArgsSchema
+from vigie.reports.models import INTERNAL_STATUSES
+from vigie.reports.priority import PRIORITIES
+from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
+from vigie.triage.service import CLOSURE_REASONS, OPEN_STATUSES
+
+
+class QueueArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    department = fields.String(validate=validate.OneOf(sorted(DEPARTMENTS)))
+    partner = fields.String(
+        validate=validate.Length(1, 32), metadata={"description": "Partner id (prt_...)"}
+    )
+    exploitation = fields.String(validate=validate.OneOf(EXPLOITATION_CODES))
+    overdue = fields.Boolean(
+        metadata={"description": "true: unreviewed past the response time; false: the others"}
+    )
+
+
+class PersonRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class ClaimRefSchema(Schema):
+    holder = fields.Nested(PersonRefSchema)
+    expires_at = fields.DateTime()
+
+
+class QueueItemSchema(Schema):
+    id = fields.String()
+    priority = fields.String()
+    due_at = fields.DateTime(metadata={"description": "When the first review is due"})
+    overdue = fields.Boolean()
+    escalated = fields.Boolean(metadata={"description": "Supervisors were told it is overdue"})
+    status = fields.String()
+    context = fields.String()
+    department = fields.String(allow_none=True)
+    indicator_count = fields.Integer()
+    minors_involved = fields.Boolean()
+    in_immediate_danger = fields.Boolean()
+    partner = fields.Nested(PersonRefSchema)
+    claim = fields.Nested(ClaimRefSchema, allow_none=True)
+    related_count = fields.Integer(metadata={"description": "Reports on the same listing/flight"})
+    received_at = fields.DateTime()
+
+
+class QueueCountsSchema(Schema):
+    open = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_priority = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue_by_priority = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class QueueSchema(Schema):
+    items = fields.List(fields.Nested(QueueItemSchema))
+    counts = fields.Nested(QueueCountsSchema)
+
+
+class ClaimArgsSchema(Schema):
+    takeover = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Supervisors: take over another operator's live claim"},
+    )
+
+
+class ClaimSchema(Schema):
+    report_id = fields.String()
+    holder = fields.Nested(PersonRefSchema, allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+
+
+class TransitionArgsSchema(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(INTERNAL_STATUSES))
+    comment = fields.String(load_default=None, validate=validate.Length(0, 5000))
+    closure_reason = fields.String(load_default=None, validate=validate.OneOf(CLOSURE_REASONS))
+    duplicate_of = fields.String(load_default=None, validate=validate.Length(1, 32))
+
+
+class NoteArgsSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(1, 10000))
+
+
+class NoteSchema(Schema):
+    id = fields.String()
+    author = fields.Nested(PersonRefSchema, allow_none=True)
+    body = fields.String(allow_none=True, metadata={"description": "null once erased"})
+    created_at = fields.DateTime()
+
+
+class RelatedSchema(Schema):
+    id = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    received_at = fields.DateTime()
+    partner_id = fields.String()
+    reasons = fields.List(
+        fields.String(),
+        metadata={
+            "description": "same_listing, same_flight, duplicate_of_this, this_is_duplicate_of"
+        },
+    )
+
+
+class HistorySchema(Schema):
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    closure_reason = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    by = fields.Nested(PersonRefSchema, allow_none=True)
+    at = fields.DateTime()
+
+    class Meta:
+        ordered = True
+
+
+class ContactSchema(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class ReferralRefSchema(Schema):
+    id = fields.String()
+    report_id = fields.String()
+    target_type = fields.String()
+    shelter = fields.Nested(PersonRefSchema, allow_none=True)
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    created_by = fields.Nested(PersonRefSchema, allow_none=True)
+    created_at = fields.DateTime()
+    outcome_at = fields.DateTime(allow_none=True)
+
+
+class ReportDetailSchema(Schema):
+    id = fields.String()
+    partner = fields.Nested(PersonRefSchema)
+    partner_reference = fields.String()
+    context = fields.String()
+    status = fields.String()
+    partner_status = fields.String(metadata={"description": "The coarse status the partner sees"})
+    priority = fields.String()
+    observed_at = fields.DateTime()
+    received_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    due_at = fields.DateTime()
+    overdue = fields.Boolean()
+    escalated_at = fields.DateTime(allow_none=True)
+    first_reviewed_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closure_reason = fields.String(allow_none=True)
+    duplicate_of = fields.String(allow_none=True)
+    purged_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When retention erased the personal fields"}
+    )
+    location = fields.Dict()
+    stay = fields.Dict(allow_none=True)
+    flight = fields.Dict(allow_none=True)
+    indicators = fields.List(fields.String())
+    suspected_exploitation = fields.List(fields.String())
+    persons = fields.Dict()
+    description = fields.String(allow_none=True)
+    reporter = fields.Dict()
+    language = fields.String()
+    claim = fields.Nested(ClaimSchema)
+    related = fields.List(fields.Nested(RelatedSchema))
+    notes = fields.List(fields.Nested(NoteSchema))
+    referrals = fields.List(fields.Nested(ReferralRefSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class ReportStateSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    partner_status = fields.String()
+    priority = fields.String()
+    first_reviewed_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closure_reason = fields.String(allow_none=True)
+    duplicate_of = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+    claim = fields.Nested(ClaimSchema)
