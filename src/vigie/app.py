@@ -129,11 +129,14 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.after_request(_finish_request)
 
     from vigie import health
+    from vigie.content import views as content
     from vigie.reports import views as reports
 
     api.register_blueprint(health.blp)
     api.register_blueprint(reports.vocabulary_blp)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(content.blp)
+    api.register_blueprint(content.admin_blp)
     if config.docs_enabled:
         from vigie import docs
 
