@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from content_payloads import item_body
 from vigie.content import importing
 from vigie.content.views import content_runtime
 
@@ -39,34 +39,14 @@ def seeded(app: Flask) -> dict[str, int]:
     return counts
 
 
-def item_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "briefing",
-        "audiences": ["cabin_crew"],
-        "translations": {
-            "fr": {
-                "title": "Repérer les signes à bord",
-                "summary": "Un accompagnateur garde les papiers.",
-                "body_markdown": "Ne confrontez pas l'accompagnateur. Appelez le **17**.",
-                "call_to_action": {"label": "Police", "phone": "17"},
-            },
-            "en": {
-                "title": "Spotting the signs on board",
-                "summary": "A companion keeps the documents.",
-                "body_markdown": "Do not confront the companion. Call **17**.",
-            },
-        },
-    }
-    body.update(copy.deepcopy(changes))
-    return body
-
-
 @pytest.fixture
 def publish(client, editor) -> Callable[..., dict[str, Any]]:
     """Create and publish an item as the editor; returns the editor view."""
 
     def make(**changes: Any) -> dict[str, Any]:
-        created = client.post("/v1/admin/content", json=item_body(**changes), headers=editor.headers)
+        created = client.post(
+            "/v1/admin/content", json=item_body(**changes), headers=editor.headers
+        )
         assert created.status_code == 201, created.get_json()
         done = client.post(
             f"/v1/admin/content/{created.get_json()['id']}/publish", headers=editor.headers
