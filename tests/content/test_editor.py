@@ -17,14 +17,17 @@ def test_draft_is_invisible_until_published(client, editor, partner):
     assert created.status_code == 201
     item = created.get_json()
     assert created.headers["Location"] == f"/v1/admin/content/{item['id']}"
-    assert item["status"] == "draft" and item["version"] == 0 and item["pending_changes"]
+    assert item["status"] == "draft"
+    assert item["version"] == 0
+    assert item["pending_changes"]
     assert client.get("/v1/content", headers=partner.headers).get_json() == []
     assert client.get(f"/v1/content/{item['id']}", headers=partner.headers).status_code == 404
 
     published = client.post(f"/v1/admin/content/{item['id']}/publish", headers=editor.headers)
     assert published.status_code == 200
     body = published.get_json()
-    assert body["status"] == "published" and body["version"] == 1
+    assert body["status"] == "published"
+    assert body["version"] == 1
     assert not body["pending_changes"]
     listed = client.get("/v1/content", headers=partner.headers).get_json()
     assert [i["id"] for i in listed] == [item["id"]]
@@ -38,11 +41,13 @@ def test_editing_a_published_item_changes_nothing_until_republished(client, edit
     assert edited.get_json()["pending_changes"] is True
     assert edited.get_json()["translations"]["en"]["title"] == "Spotting the signs on board"
     seen = client.get(f"/v1/content/{item['id']}", headers=partner.headers).get_json()
-    assert seen["title"] == "Repérer les signes à bord" and seen["version"] == 1
+    assert seen["title"] == "Repérer les signes à bord"
+    assert seen["version"] == 1
 
     client.post(f"/v1/admin/content/{item['id']}/publish", headers=editor.headers)
     seen = client.get(f"/v1/content/{item['id']}", headers=partner.headers).get_json()
-    assert seen["title"] == "Brouillon" and seen["version"] == 2
+    assert seen["title"] == "Brouillon"
+    assert seen["version"] == 2
 
 
 def test_publishing_without_french_is_a_409_with_the_reason(client, editor):
@@ -75,7 +80,8 @@ def test_publishing_needs_https_media(client, editor):
 def test_script_and_event_handlers_are_stored_but_never_rendered(client, editor, partner):
     hostile = (
         "Bonjour <script>alert('x')</script>\n\n"
-        '<img src="x" onerror="alert(1)"> <a href="https://ok.example" onclick="steal()">lien</a>\n\n'
+        '<img src="x" onerror="alert(1)"> '
+        '<a href="https://ok.example" onclick="steal()">lien</a>\n\n'
         '[clic](javascript:alert(1)) <div onmouseover="alert(2)">survol</div>'
     )
     fr = {**item_body()["translations"]["fr"], "body_markdown": hostile}
@@ -99,7 +105,8 @@ def test_script_and_event_handlers_are_stored_but_never_rendered(client, editor,
             "<img",
         ):
             assert forbidden not in lowered, html
-        assert "Bonjour" in html and '<a href="https://ok.example"' in html
+        assert "Bonjour" in html
+        assert '<a href="https://ok.example"' in html
 
 
 def test_retire_and_republish_write_events(client, editor, db):
@@ -110,17 +117,21 @@ def test_retire_and_republish_write_events(client, editor, db):
     )  # never published
     client.post(f"{url}/publish", headers=editor.headers)
     again = client.post(f"{url}/publish", headers=editor.headers)  # unchanged: nothing happens
-    assert again.status_code == 200 and again.get_json()["version"] == 1
+    assert again.status_code == 200
+    assert again.get_json()["version"] == 1
     retired = client.post(f"{url}/retire", headers=editor.headers)
-    assert retired.status_code == 200 and retired.get_json()["status"] == "retired"
+    assert retired.status_code == 200
+    assert retired.get_json()["status"] == "retired"
     assert client.post(f"{url}/retire", headers=editor.headers).status_code == 200
     republished = client.post(f"{url}/publish", headers=editor.headers).get_json()
-    assert republished["status"] == "published" and republished["version"] == 2
+    assert republished["status"] == "published"
+    assert republished["version"] == 2
     with db.unit(write=False) as session:
         events = list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
     assert [e.type for e in events] == ["content.published", "content.retired", "content.published"]
     assert all(e.partner_id is None for e in events)
-    assert events[0].data["id"] == item["id"] and events[0].data["version"] == 1
+    assert events[0].data["id"] == item["id"]
+    assert events[0].data["version"] == 1
     assert "body_markdown" not in str(events[0].data)
 
 
@@ -180,5 +191,24 @@ def test_editors_list_every_status(client, editor):
     drafts = client.get("/v1/admin/content?status=draft", headers=editor.headers).get_json()
     assert [d["id"] for d in drafts] == ids[1:]
     page = client.get("/v1/admin/content?limit=2", headers=editor.headers)
-    assert len(page.get_json()) == 2 and 'rel="next"' in page.headers["Link"]
+    assert len(page.get_json()) == 2
+    assert 'rel="next"' in page.headers["Link"]
     assert create(client, editor, key="k1").status_code == 409  # keys are unique
+
+
+def test_patch_changes_kind_and_expiry(client, editor):
+    item = create(client, editor).get_json()
+    url = f"/v1/admin/content/{item['id']}"
+    body = client.patch(
+        url,
+        json={"kind": "poster", "expires_at": "2030-01-01T00:00:00+00:00"},
+        headers=editor.headers,
+    ).get_json()
+    assert body["kind"] == "poster"
+    assert body["expires_at"] == "2030-01-01T00:00:00+00:00"
+    assert (
+        client.patch(url, json={"expires_at": None}, headers=editor.headers).get_json()[
+            "expires_at"
+        ]
+        is None
+    )

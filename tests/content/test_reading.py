@@ -77,7 +77,8 @@ def test_pagination_follows_link(client, partner, publish):
     second = client.get(link[link.index("<") + 1 : link.index(">")], headers=partner.headers)
     assert [i["id"] for i in second.get_json()] == made[2:4]
     default = client.get("/v1/content", headers=partner.headers)
-    assert len(default.get_json()) == 5 and "Link" not in default.headers
+    assert len(default.get_json()) == 5
+    assert "Link" not in default.headers
 
 
 @pytest.mark.parametrize(

@@ -77,10 +77,12 @@ def test_airline_sync_loop(client, partner, editor, publish, db):
     )
     assert len(changes) == 2
     changed, tomb = changes
-    assert changed["id"] == b["id"] and changed["title"] == "New title"
+    assert changed["id"] == b["id"]
+    assert changed["title"] == "New title"
     assert changed["version"] == 2
     assert set(tomb) == {"id", "status", "updated_at"}
-    assert tomb["id"] == c["id"] and tomb["status"] == "retired"
+    assert tomb["id"] == c["id"]
+    assert tomb["status"] == "retired"
 
     # The partner's copy, once applied, equals a fresh full pull.
     by_id = {i["id"]: i for i in copy}
@@ -104,7 +106,8 @@ def test_if_modified_since_and_validators(client, partner, publish):
     item = publish()
     first = client.get(f"/v1/content/{item['id']}", headers=partner.headers)
     assert first.status_code == 200
-    assert first.headers["ETag"].startswith('"') and not first.headers["ETag"].startswith("W/")
+    assert first.headers["ETag"].startswith('"')
+    assert not first.headers["ETag"].startswith("W/")
     assert "public" in first.headers["Cache-Control"]
     assert "max-age=" in first.headers["Cache-Control"]
     assert first.headers["Vary"] == "Accept-Language"
@@ -112,7 +115,8 @@ def test_if_modified_since_and_validators(client, partner, publish):
     second = client.get(
         f"/v1/content/{item['id']}", headers={**partner.headers, "If-Modified-Since": since}
     )
-    assert second.status_code == 304 and second.data == b""
+    assert second.status_code == 304
+    assert second.data == b""
     # A wrong ETag wins over a matching date (RFC 9110: If-None-Match takes precedence).
     third = client.get(
         f"/v1/content/{item['id']}",

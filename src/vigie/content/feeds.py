@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from vigie.content.catalogue import EPOCH, Entry, dumps
 
@@ -21,6 +23,23 @@ TITLES = {
 }
 AUTHOR = {"name": "MIPROF"}
 FEED_ID = "urn:vigie:content"
+
+
+class _Entry(FeedEntry):
+    """feedgen 1.0.0 drops rel/type/length of entry links (a shadowed variable in
+    atom_entry), which would turn enclosures into extra alternate links; rewrite them."""
+
+    def atom_entry(self, extensions: bool = True) -> Any:
+        entry = super().atom_entry(extensions)
+        atom = entry.tag.rsplit("}", 1)[0] + "}" if "}" in entry.tag else ""
+        for element in entry.findall(f"{atom}link"):
+            entry.remove(element)
+        for link in self.link() or []:
+            attributes = {
+                k: str(link[k]) for k in ("href", "rel", "type", "title", "length") if link.get(k)
+            }
+            etree.SubElement(entry, f"{atom}link", attributes)
+        return entry
 
 
 def _title(language: str) -> str:
@@ -48,7 +67,7 @@ def atom(
     feed.generator("Vigie")
     for item, locale in reversed(entries):  # feedgen prepends: keep newest first
         text = item.translations[locale]
-        fe = feed.add_entry()
+        fe = feed.add_entry(_Entry())
         fe.id(_entry_id(item))
         fe.title(text["title"])
         fe.summary(text["summary"])

@@ -99,7 +99,12 @@ def update(
     for name in EDITABLE:
         if name in data:
             value = data[name]
-            doc[name] = _iso(value) if name == "expires_at" else list(value or [])
+            if name == "expires_at":
+                doc[name] = _iso(value)
+            elif name == "kind":
+                doc[name] = value
+            else:
+                doc[name] = list(value or [])
     for locale, translation in (data.get("translations") or {}).items():
         if translation is None:
             doc["translations"].pop(locale, None)

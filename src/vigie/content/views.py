@@ -66,6 +66,22 @@ CONDITIONAL_PARAMETERS = [
     )
 ]
 NOT_MODIFIED = "Not modified: your copy is current (no body)."
+LIST_HEADERS = {
+    **VALIDATOR_HEADERS,
+    "Link": {"description": 'Next page: <url>; rel="next"', "schema": {"type": "string"}},
+}
+
+
+def _feed_doc(mimetype: str, description: str) -> dict[str, Any]:
+    return {
+        "responses": {
+            "200": {
+                "description": description,
+                "headers": VALIDATOR_HEADERS,
+                "content": {mimetype: {"schema": {"type": "string"}}},
+            }
+        }
+    }
 
 
 class Gone(Problem):
@@ -153,7 +169,7 @@ def _filters(args: dict[str, Any]) -> cat.Filters:
 class ContentList(MethodView):
     @auth.partner(blp, "content:read")
     @blp.arguments(ContentQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, PartnerItemSchema(many=True), headers=VALIDATOR_HEADERS)
+    @blp.response(200, PartnerItemSchema(many=True), headers=LIST_HEADERS)
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.doc(parameters=CONDITIONAL_PARAMETERS)
@@ -209,14 +225,10 @@ def _feed(builder: Callable[..., bytes], args: dict[str, Any], mimetype: str) ->
 class AtomFeed(MethodView):
     @auth.partner(blp, "content:read")
     @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
-    @blp.response(
-        200,
-        content_type=ATOM,
-        description="Atom feed (RFC 4287), newest first.",
-        headers=VALIDATOR_HEADERS,
-    )
     @blp.alt_response(304, description=NOT_MODIFIED)
-    @blp.doc(parameters=CONDITIONAL_PARAMETERS)
+    @blp.doc(
+        parameters=CONDITIONAL_PARAMETERS, **_feed_doc(ATOM, "Atom feed (RFC 4287), newest first.")
+    )
     def get(self, **args: Any) -> Any:
         """Atom feed of published content
 
@@ -229,14 +241,10 @@ class AtomFeed(MethodView):
 class JsonFeed(MethodView):
     @auth.partner(blp, "content:read")
     @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
-    @blp.response(
-        200,
-        content_type=JSON_FEED,
-        description="JSON Feed 1.1, newest first.",
-        headers=VALIDATOR_HEADERS,
-    )
     @blp.alt_response(304, description=NOT_MODIFIED)
-    @blp.doc(parameters=CONDITIONAL_PARAMETERS)
+    @blp.doc(
+        parameters=CONDITIONAL_PARAMETERS, **_feed_doc(JSON_FEED, "JSON Feed 1.1, newest first.")
+    )
     def get(self, **args: Any) -> Any:
         """JSON Feed 1.1 of published content
 
