@@ -27,6 +27,7 @@ class ContentCache:
         self._catalogue: Catalogue | None = None
         self._checked_at: datetime | None = None
         self._responses: OrderedDict[Hashable, Representation] = OrderedDict()
+        self._memo: OrderedDict[Hashable, tuple[int, Representation, str]] = OrderedDict()
 
     def catalogue(self, *, token: Callable[[], str], load: Callable[[], Catalogue]) -> Catalogue:
         """The current catalogue; `token()` is called once per TTL, `load()` when it changed."""
@@ -40,6 +41,7 @@ class ContentCache:
             with self._lock:
                 self._catalogue = current
                 self._responses.clear()
+                self._memo.clear()
         self._checked_at = now
         return current
 
@@ -49,6 +51,7 @@ class ContentCache:
             self._catalogue = None
             self._checked_at = None
             self._responses.clear()
+            self._memo.clear()
 
     def response(self, key: Hashable, build: Callable[[], Representation]) -> Representation:
         found = self._responses.get(key)
@@ -60,3 +63,18 @@ class ContentCache:
             while len(self._responses) > self.max_responses:
                 self._responses.popitem(last=False)
         return built
+
+    # Raw-request memo: (host, path, query string, Accept-Language) -> what was served,
+    # so a request seen before skips argument parsing (see views._answer_from_memory).
+
+    def knows(self, key: Hashable) -> bool:
+        return key in self._memo
+
+    def recall(self, key: Hashable) -> tuple[int, Representation, str] | None:
+        return self._memo.get(key)
+
+    def remember(self, key: Hashable, value: tuple[int, Representation, str]) -> None:
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > self.max_responses:
+                self._memo.popitem(last=False)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.http import http_date, is_resource_modified
@@ -123,15 +123,30 @@ def _base_url() -> str:
     return (configured or request.host_url).rstrip("/")
 
 
+def _raw_key() -> tuple[str, str, bytes, str | None]:
+    return (
+        request.host,
+        request.path,
+        request.query_string,
+        request.headers.get("Accept-Language"),
+    )
+
+
 def _serve(
     key: Hashable,
     build: Callable[[], cat.Representation],
     *,
+    epoch: int,
     mimetype: str = "application/json",
 ) -> Response:
     """Answer from the response cache, with validators; 304 when the caller's copy is current."""
     state = content_runtime()
     rep = state.cache.response(key, build)
+    state.cache.remember(_raw_key(), (epoch, rep, mimetype))
+    return _respond(state, rep, mimetype)
+
+
+def _respond(state: ContentRuntime, rep: cat.Representation, mimetype: str) -> Response:
     modified = is_resource_modified(request.environ, etag=rep.etag, last_modified=rep.last_modified)
     state.recorder.record(
         partner_id=auth.current_partner().id, items=rep.pulled, revalidated=not modified
@@ -152,6 +167,29 @@ def _serve(
     if state.recorder.due():
         response.call_on_close(state.recorder.flush)
     return response
+
+
+@blp.before_request
+def _answer_from_memory() -> Response | None:
+    """The hot path: a request already answered for this catalogue is served from memory.
+
+    Keyed by the raw request (host, path, query string, Accept-Language), so it skips
+    argument parsing and the view; it still authenticates the key and counts the pull.
+    Requests never seen, or whose parameters are invalid, go through the view.
+    """
+    state = content_runtime()
+    key = _raw_key()
+    if not state.cache.knows(key):
+        return None
+    catalogue = _catalogue()  # at most one version read per TTL; a change empties the memo
+    found = state.cache.recall(key)
+    if found is None:
+        return None
+    epoch, rep, mimetype = found
+    if epoch != catalogue.epoch(clock.now()):
+        return None
+    g.partner = auth.authenticate_partner("content:read")
+    return _respond(state, rep, mimetype)
 
 
 def _order(locale: str | None, catalogue: cat.Catalogue) -> tuple[str, ...]:
@@ -190,7 +228,8 @@ class ContentList(MethodView):
         )  # fmt: skip
         return _serve(
             key,
-            lambda: catalogue.listing(
+            epoch=key[2],
+            build=lambda: catalogue.listing(
                 filters=filters,
                 order=order,
                 updated_since=since,
@@ -218,7 +257,7 @@ def _feed(builder: Callable[..., bytes], args: dict[str, Any], mimetype: str) ->
             pulled=[(entry.id, locale) for entry, locale in entries],
         )
 
-    return _serve(key, build, mimetype=mimetype)
+    return _serve(key, build, epoch=key[2], mimetype=mimetype)
 
 
 @blp.route("/feed.atom")
@@ -276,7 +315,7 @@ class ContentRead(MethodView):
             raise Gone(f"Content item {item_id} is {state}: drop your copy.")
         order = _order(args.get("locale"), catalogue)
         key = ("item", catalogue.token, catalogue.epoch(now), item_id, order)
-        return _serve(key, lambda: cat.single(entry, order=order, now=now))
+        return _serve(key, lambda: cat.single(entry, order=order, now=now), epoch=key[2])
 
 
 # -- editors ------------------------------------------------------------------
