@@ -128,3 +128,16 @@ def test_unknown_and_retired_items(client, partner, editor, publish):
     assert "retired" in gone.get_json()["detail"]
     # Without updated_since, a retired item simply is not listed (no tombstone).
     assert client.get("/v1/content", headers=partner.headers).get_json() == []
+
+
+def test_a_remembered_answer_still_checks_the_key(client, partner, make_partner, publish):
+    """The second identical request is served from memory, never without a valid key."""
+    item = publish()
+    reporter = make_partner(name="Reports only", scopes=("reports:write",))
+    for path in ("/v1/content?locale=en", f"/v1/content/{item['id']}", "/v1/content/feed.atom"):
+        assert client.get(path, headers=partner.headers).status_code == 200
+        assert client.get(path, headers=partner.headers).status_code == 200
+        assert client.get(path, headers=reporter.headers).status_code == 403
+        assert client.get(path).status_code == 401
+        wrong = {"Authorization": "Bearer vk_not-a-key"}
+        assert client.get(path, headers=wrong).status_code == 401
