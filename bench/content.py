@@ -28,6 +28,7 @@ POSTGRES_URL = os.environ.get(
 )
 EXTRA_ITEMS = 30
 ROUNDS = 3
+MICRO: dict[str, dict[str, float]] = {}
 SECONDS = 6
 
 
@@ -81,6 +82,56 @@ def etag_of(url: str, key: str) -> str:
         return str(response.headers["ETag"])
 
 
+def in_process(env: dict[str, str], key: str) -> dict[str, float]:
+    """Microseconds per request through the Flask test client (no HTTP, no gunicorn):
+    the 304 path as is, and with the API-key lookup replaced by a constant caller,
+    which shows how much of the hot path is authentication."""
+    import time
+
+    os.environ.update(env)
+    from vigie import auth
+    from vigie.app import create_app
+
+    app = create_app()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    etag = client.get("/v1/content?limit=20", headers=headers).headers["ETag"]
+    conditional = {**headers, "If-None-Match": etag}
+
+    def per_request(path: str, sent: dict[str, str]) -> float:
+        for _ in range(200):
+            client.get(path, headers=sent)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for _ in range(500):
+                client.get(path, headers=sent)
+            best = min(best, (time.perf_counter() - started) / 500 * 1e6)
+        return best
+
+    out = {
+        "healthz": per_request("/healthz", {}),
+        "200": per_request("/v1/content?limit=20", headers),
+        "304": per_request("/v1/content?limit=20", conditional),
+    }
+    real = auth.authenticate_partner
+    with app.test_request_context(headers=headers):
+        from flask import g
+
+        from vigie import web
+
+        known = real("content:read")
+        web.session().close()
+        g.pop("db_session", None)
+    auth.authenticate_partner = lambda scope: known  # type: ignore[assignment]
+    try:
+        out["304 without key lookup"] = per_request("/v1/content?limit=20", conditional)
+    finally:
+        auth.authenticate_partner = real  # type: ignore[assignment]
+    app.extensions["vigie"].db.dispose()
+    return out
+
+
 def run(database: str) -> tuple[dict[str, common.WrkResult], str]:
     var = tempfile.mkdtemp(prefix="vigie-bench-content-")
     if database == "postgresql":
@@ -124,6 +175,7 @@ def run(database: str) -> tuple[dict[str, common.WrkResult], str]:
         name: sorted(runs, key=lambda r: r.requests_per_second)[len(runs) // 2]
         for name, runs in samples.items()
     }
+    MICRO[database] = in_process(env, key)
     return results, url.split(":", 1)[0]
 
 
@@ -154,6 +206,10 @@ def section(all_results: dict[str, dict[str, common.WrkResult]]) -> str:
             "(target 80 %)",
             f"- 200: {results['200'].requests_per_second / echo:.0%} of the echo ceiling "
             "(target 50 %)",
+            "",
+            "In-process time per request (Flask test client, best of 3 x 500):",
+            "",
+            *[f"- {name}: {micro:,.0f} µs" for name, micro in MICRO.get(database, {}).items()],
             "",
         ]
     return "\n".join(lines)

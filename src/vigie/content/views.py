@@ -94,6 +94,7 @@ class ContentRuntime:
 
     cache: ContentCache
     recorder: PullRecorder
+    cache_control: str
 
 
 def content_runtime(app: Flask | None = None) -> ContentRuntime:
@@ -106,6 +107,7 @@ def content_runtime(app: Flask | None = None) -> ContentRuntime:
             recorder=PullRecorder(
                 db=rt.db, flush_seconds=float(rt.config.get("content_pull_flush_seconds", 30))
             ),
+            cache_control=f"public, max-age={int(rt.config.get('content_max_age_seconds', 300))}",
         )
         found = app.extensions.setdefault("vigie.content", found)
     return found
@@ -142,25 +144,27 @@ def _serve(
     """Answer from the response cache, with validators; 304 when the caller's copy is current."""
     state = content_runtime()
     rep = state.cache.response(key, build)
-    state.cache.remember(_raw_key(), (epoch, rep, mimetype))
-    return _respond(state, rep, mimetype)
+    link = next_link(rep.next_cursor)  # depends on the request URL: remembered with it
+    state.cache.remember(_raw_key(), (epoch, rep, mimetype, link))
+    return _respond(state, rep, mimetype, link)
 
 
-def _respond(state: ContentRuntime, rep: cat.Representation, mimetype: str) -> Response:
+def _respond(
+    state: ContentRuntime, rep: cat.Representation, mimetype: str, link: dict[str, str]
+) -> Response:
     modified = is_resource_modified(request.environ, etag=rep.etag, last_modified=rep.last_modified)
     state.recorder.record(
         partner_id=auth.current_partner().id, items=rep.pulled, revalidated=not modified
     )
-    max_age = int(web.runtime().config.get("content_max_age_seconds", 300))
     headers = {
         "ETag": f'"{rep.etag}"',
         "Last-Modified": http_date(rep.last_modified),
-        "Cache-Control": f"public, max-age={max_age}",
+        "Cache-Control": state.cache_control,
         "Vary": "Accept-Language",
     }
     if modified:
         headers["Content-Language"] = rep.content_language
-        headers.update(next_link(rep.next_cursor))
+        headers.update(link)
         response = Response(rep.body, 200, headers, mimetype=mimetype)
     else:
         response = Response(status=304, headers=headers)
@@ -185,11 +189,11 @@ def _answer_from_memory() -> Response | None:
     found = state.cache.recall(key)
     if found is None:
         return None
-    epoch, rep, mimetype = found
+    epoch, rep, mimetype, link = found
     if epoch != catalogue.epoch(clock.now()):
         return None
     g.partner = auth.authenticate_partner("content:read")
-    return _respond(state, rep, mimetype)
+    return _respond(state, rep, mimetype, link)
 
 
 def _order(locale: str | None, catalogue: cat.Catalogue) -> tuple[str, ...]:
