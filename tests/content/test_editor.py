@@ -212,3 +212,32 @@ def test_patch_changes_kind_and_expiry(client, editor):
         ]
         is None
     )
+
+
+def test_concurrent_publishes_get_distinct_ordered_instants(client, editor, db):
+    """Publishers queue on the content version row: no lost update, no equal updated_at."""
+    import threading
+
+    from vigie.content import service
+
+    ids = [create(client, editor, key=f"c{n}").get_json()["id"] for n in range(6)]
+    errors: list[BaseException] = []
+
+    def publish_one(item_id: str) -> None:
+        try:
+            with db.unit() as session:
+                service.publish(session=session, item_id=item_id, operator_id=None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish_one, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with db.unit(write=False) as session:
+        token = service.state_token(session=session)
+        stamps = [service.get(session=session, item_id=i).updated_at for i in ids]
+    assert token.startswith("6:")
+    assert len(set(stamps)) == 6

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from vigie import clock
 from vigie.content import render
-from vigie.content.catalogue import Catalogue, Entry
+from vigie.content.catalogue import EPOCH, Catalogue, Entry
 from vigie.content.models import ContentItem, ContentPull, ContentState
 from vigie.errors import Conflict, NotFound, field_error
 from vigie.ids import new_id
@@ -151,16 +151,26 @@ def _bump_state(session: Session) -> datetime:
     partner's `updated_since` never skips a change committed later with an older time.
     """
     state = session.get(ContentState, STATE_ROW, with_for_update=True)
+    if state is None:  # first publish ever (or emptied tables): create the row, race-free
+        session.execute(
+            _insert(session)(ContentState)
+            .values(id=STATE_ROW, version=0, changed_at=EPOCH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        state = session.get(ContentState, STATE_ROW, with_for_update=True, populate_existing=True)
+        if state is None:
+            raise RuntimeError("content_state row missing after insert")
     now = clock.now()
-    if state is None:
-        session.add(ContentState(id=STATE_ROW, version=1, changed_at=now))
-        session.flush()
-        return now
     if now <= state.changed_at:
         now = state.changed_at + TICK
     state.version += 1
     state.changed_at = now
     return now
+
+
+def _insert(session: Session) -> Any:
+    """INSERT with ON CONFLICT for the session's engine (PostgreSQL or SQLite)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _snapshot(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -403,9 +413,7 @@ def add_pulls(*, session: Session, counts: Mapping[tuple[date, int, int, str], l
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ContentPull).values(rows)
+    statement = _insert(session)(ContentPull).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["day", "partner_id", "item_id", "locale"],
         set_={
