@@ -125,8 +125,9 @@ def _base_url() -> str:
     return (configured or request.host_url).rstrip("/")
 
 
-def _raw_key() -> tuple[str, str, bytes, str | None]:
+def _raw_key() -> tuple[str, str, str, bytes, str | None]:
     return (
+        request.scheme,
         request.host,
         request.path,
         request.query_string,
@@ -177,7 +178,7 @@ def _respond(
 def _answer_from_memory() -> Response | None:
     """The hot path: a request already answered for this catalogue is served from memory.
 
-    Keyed by the raw request (host, path, query string, Accept-Language), so it skips
+    Keyed by the raw request (scheme, host, path, query string, Accept-Language), so it skips
     argument parsing and the view; it still authenticates the key and counts the pull.
     Requests never seen, or whose parameters are invalid, go through the view.
     """
