@@ -27,9 +27,9 @@ class ContentCache:
         self._catalogue: Catalogue | None = None
         self._checked_at: datetime | None = None
         self._responses: OrderedDict[Hashable, Representation] = OrderedDict()
-        self._memo: OrderedDict[Hashable, tuple[int, Representation, str, dict[str, str]]] = (
-            OrderedDict()
-        )
+        self._memo: OrderedDict[
+            Hashable, tuple[tuple[str, int], Representation, str, dict[str, str]]
+        ] = OrderedDict()
 
     def catalogue(self, *, token: Callable[[], str], load: Callable[[], Catalogue]) -> Catalogue:
         """The current catalogue; `token()` is called once per TTL, `load()` when it changed."""
@@ -72,11 +72,13 @@ class ContentCache:
     def knows(self, key: Hashable) -> bool:
         return key in self._memo
 
-    def recall(self, key: Hashable) -> tuple[int, Representation, str, dict[str, str]] | None:
+    def recall(
+        self, key: Hashable
+    ) -> tuple[tuple[str, int], Representation, str, dict[str, str]] | None:
         return self._memo.get(key)
 
     def remember(
-        self, key: Hashable, value: tuple[int, Representation, str, dict[str, str]]
+        self, key: Hashable, value: tuple[tuple[str, int], Representation, str, dict[str, str]]
     ) -> None:
         with self._lock:
             self._memo[key] = value

@@ -229,7 +229,7 @@ def _represent(
     )
 
 
-def single(entry: Entry, *, order: tuple[str, ...], now: datetime) -> Representation:
+def single(entry: Entry, *, order: tuple[str, ...]) -> Representation:
     locale = locales.pick(order, entry.locales) or min(entry.locales)
     return _represent(
         item_view(entry, locale),

@@ -139,14 +139,14 @@ def _serve(
     key: Hashable,
     build: Callable[[], cat.Representation],
     *,
-    epoch: int,
+    version: tuple[str, int],
     mimetype: str = "application/json",
 ) -> Response:
     """Answer from the response cache, with validators; 304 when the caller's copy is current."""
     state = content_runtime()
     rep = state.cache.response(key, build)
     link = next_link(rep.next_cursor)  # depends on the request URL: remembered with it
-    state.cache.remember(_raw_key(), (epoch, rep, mimetype, link))
+    state.cache.remember(_raw_key(), (version, rep, mimetype, link))
     return _respond(state, rep, mimetype, link)
 
 
@@ -190,8 +190,8 @@ def _answer_from_memory() -> Response | None:
     found = state.cache.recall(key)
     if found is None:
         return None
-    epoch, rep, mimetype, link = found
-    if epoch != catalogue.epoch(clock.now()):
+    version, rep, mimetype, link = found
+    if version != (catalogue.token, catalogue.epoch(clock.now())):
         return None
     g.partner = auth.authenticate_partner("content:read")
     return _respond(state, rep, mimetype, link)
@@ -233,7 +233,7 @@ class ContentList(MethodView):
         )  # fmt: skip
         return _serve(
             key,
-            epoch=key[2],
+            version=(catalogue.token, key[2]),
             build=lambda: catalogue.listing(
                 filters=filters,
                 order=order,
@@ -262,7 +262,7 @@ def _feed(builder: Callable[..., bytes], args: dict[str, Any], mimetype: str) ->
             pulled=[(entry.id, locale) for entry, locale in entries],
         )
 
-    return _serve(key, build, epoch=key[2], mimetype=mimetype)
+    return _serve(key, build, version=(catalogue.token, key[2]), mimetype=mimetype)
 
 
 @blp.route("/feed.atom")
@@ -320,7 +320,9 @@ class ContentRead(MethodView):
             raise Gone(f"Content item {item_id} is {state}: drop your copy.")
         order = _order(args.get("locale"), catalogue)
         key = ("item", catalogue.token, catalogue.epoch(now), item_id, order)
-        return _serve(key, lambda: cat.single(entry, order=order, now=now), epoch=key[2])
+        return _serve(
+            key, lambda: cat.single(entry, order=order), version=(catalogue.token, key[2])
+        )
 
 
 # -- editors ------------------------------------------------------------------
