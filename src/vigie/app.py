@@ -130,6 +130,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     from vigie import health
     from vigie.audit import views as audit
+    from vigie.content import views as content
     from vigie.reports import views as reports
     from vigie.shelters import views as shelters
     from vigie.stats import views as stats
@@ -143,6 +144,8 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(shelters.blp)
     api.register_blueprint(audit.blp)
     api.register_blueprint(stats.blp)
+    api.register_blueprint(content.blp)
+    api.register_blueprint(content.admin_blp)
     if config.docs_enabled:
         from vigie import docs
 

@@ -320,3 +320,32 @@ def audit_verify(as_json: bool) -> None:
         f"({result.entries} entries verified before it)",
     )
     sys.exit(1)
+
+
+# -- content ------------------------------------------------------------------
+
+
+@main.group()
+def content() -> None:
+    """Awareness content."""
+
+
+@content.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--draft", is_flag=True, help="Import as drafts, do not publish.")
+@json_option
+@with_appcontext
+def content_load(path: Path, draft: bool, as_json: bool) -> None:
+    """Import items from a JSON file (a list of items as the editor API takes them).
+
+    Items are matched by their `key`: re-running the same file changes nothing.
+    """
+    from vigie.content import importing
+    from vigie.content.views import content_runtime
+
+    try:
+        counts = importing.load_file(_runtime(), path, publish=not draft)
+    except Problem as problem:
+        raise click.ClickException(str(problem)) from None
+    content_runtime(current_app).cache.invalidate()
+    _emit(as_json, counts, ", ".join(f"{k}: {v}" for k, v in counts.items()))

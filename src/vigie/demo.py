@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from vigie import clock, migrate, worker
+from vigie.content import importing as content
 from vigie.operators import service as operators
 from vigie.operators.models import Operator
 from vigie.partners import service as partners
@@ -123,6 +124,7 @@ def run(app: Flask, *, host: str, port: int, out: TextIO) -> None:
     runtime: Runtime = app.extensions["vigie"]
     migrate.upgrade(runtime.db.engine)
     credentials = seed(runtime)
+    content.load_seed(runtime)
     url = f"http://{host}:{port}"
     lines = [
         "",

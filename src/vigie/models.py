@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from vigie.audit.models import AuditEntry
+from vigie.content.models import ContentItem, ContentPull, ContentState
 from vigie.db import Base
 from vigie.idempotency.models import IdempotencyKey
 from vigie.operators.models import Operator
@@ -14,6 +15,9 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ContentItem",
+    "ContentPull",
+    "ContentState",
     "IdempotencyKey",
     "Note",
     "Operator",

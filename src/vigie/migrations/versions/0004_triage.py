@@ -1,7 +1,7 @@
 """triage: claims, notes, transitions, shelters, referrals, audit log
 
 Revision ID: 0004_triage
-Revises: 0002_idempotency
+Revises: 0003_content
 Create Date: 2026-11-26 19:53:19.530539
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import vigie.db
 
 revision: str = "0004_triage"
-down_revision: str | Sequence[str] | None = "0002_idempotency"
+down_revision: str | Sequence[str] | None = "0003_content"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

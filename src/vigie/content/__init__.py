@@ -1,0 +1,1 @@
+"""Awareness content: what trafficking looks like, what to do, whom to call."""
