@@ -123,11 +123,20 @@ def _empty_tables(db: Database) -> None:
                 conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
 
 
+def _forget_content_memory(app: Flask) -> None:
+    """API workers keep published content and pull counts in memory; tests start without."""
+    state = app.extensions.pop("vigie.content", None)
+    if state is not None:
+        state.recorder.close()
+
+
 @pytest.fixture
 def app(session_app: Flask) -> Iterator[Flask]:
     _empty_tables(session_app.extensions["vigie"].db)
+    _forget_content_memory(session_app)
     clock.reset()
     yield session_app
+    _forget_content_memory(session_app)
     clock.reset()
 
 

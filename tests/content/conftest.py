@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,20 +11,6 @@ from flask import Flask
 from content_payloads import item_body
 from vigie.content import importing
 from vigie.content.views import content_runtime
-
-
-def _forget(app: Flask) -> None:
-    state = app.extensions.pop("vigie.content", None)
-    if state is not None:
-        state.recorder.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_content(app: Flask) -> Iterator[None]:
-    """Each test starts with an empty catalogue memory (tables are emptied between tests)."""
-    _forget(app)
-    yield
-    _forget(app)
 
 
 @pytest.fixture

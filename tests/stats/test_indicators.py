@@ -21,7 +21,7 @@ def test_figures_per_priority(client, partner, make_staff, post_report):
     claim(client, op, slow)
     move(client, op, slow, "closed", closure_reason="no_grounds")
     body = client.get("/v1/stats/indicators", headers=sam.headers).get_json()
-    assert body["content_pulls_by_partner"] is None
+    assert body["content_pulls_by_partner"] == []
     (group,) = body["groups"]
     assert group["received"] == 3
     assert group["by_context"] == {"stay": 2, "flight": 1, "other": 0}

@@ -10,12 +10,13 @@ import csv
 import io
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigie.content import service as content
 from vigie.partners.models import Partner
 from vigie.reports.models import Report
 from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
@@ -29,13 +30,10 @@ SMALL_CELL = 5  # exports show counts under this as "<5"
 
 def content_pulls_by_partner(
     *, session: Session, start: datetime, end: datetime
-) -> dict[str, int] | None:
-    """Content pulls per partner public id in the period.
-
-    Placeholder until the content domain lands: it has no table on this branch, so
-    the indicator is reported as null (not as zero, which would be a false figure).
-    """
-    return None
+) -> list[dict[str, Any]]:
+    """Awareness-content pulls per partner over the UTC days the period [start, end) touches."""
+    last_day = (end - timedelta(microseconds=1)).date()
+    return content.pulls_by_partner(session=session, start=start.date(), end=last_day)
 
 
 def _percentile(sorted_values: list[float], share: float) -> float | None:

@@ -49,16 +49,25 @@ class GroupSchema(Schema):
     closures = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class ContentPullsSchema(Schema):
+    partner_id = fields.String()
+    partner_name = fields.String()
+    pulls = fields.Integer(metadata={"description": "items delivered (200)"})
+    revalidations = fields.Integer(metadata={"description": "items confirmed unchanged (304)"})
+    items = fields.Integer(metadata={"description": "distinct items"})
+
+
 class IndicatorsSchema(Schema):
     from_ = fields.DateTime(data_key="from")
     to = fields.DateTime()
     group_by = fields.String(allow_none=True)
     groups = fields.List(fields.Nested(GroupSchema))
-    content_pulls_by_partner = fields.Dict(
-        keys=fields.String(),
-        values=fields.Integer(),
-        allow_none=True,
-        metadata={"description": "null until content pulls are recorded"},
+    content_pulls_by_partner = fields.List(
+        fields.Nested(ContentPullsSchema),
+        metadata={
+            "description": "Awareness content pulled per partner on the days of the period "
+            "(API workers write these counts in batches, so the last half-minute may be missing)"
+        },
     )
 
 
