@@ -112,8 +112,8 @@ def authenticate_partner(scope: str) -> PartnerCaller:
         if _find_operator(token) is None:
             raise _invalid()
         raise Forbidden("This operation is for partner systems.")
-    with web.lookup() as session:
-        row = session.execute(_PARTNER_BY_KEY, {"key_hash": digest(token)}).first()
+    with web.lookup() as connection:
+        row = connection.execute(_PARTNER_BY_KEY, {"key_hash": digest(token)}).first()
     if row is None:
         raise _invalid()
     caller = PartnerCaller(
@@ -125,8 +125,8 @@ def authenticate_partner(scope: str) -> PartnerCaller:
 
 
 def _find_operator(token: str) -> OperatorCaller | None:
-    with web.lookup() as session:
-        op = session.execute(
+    with web.lookup() as connection:
+        op = connection.execute(
             select(Operator.id, Operator.public_id, Operator.name, Operator.role).where(
                 Operator.token_hash == digest(token), Operator.disabled_at.is_(None)
             )
@@ -149,8 +149,8 @@ def authenticate_operator(roles: tuple[str, ...]) -> OperatorCaller:
 
 
 def _partner_exists(token: str) -> bool:
-    with web.lookup() as session:
-        found = session.scalar(
+    with web.lookup() as connection:
+        found = connection.scalar(
             select(ApiKey.id).where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None))
         )
     return found is not None
