@@ -130,10 +130,17 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     from vigie import health
     from vigie.reports import views as reports
+    from vigie.webhooks import views as webhooks
 
     api.register_blueprint(health.blp)
     api.register_blueprint(reports.vocabulary_blp)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(webhooks.blp)
+    if config.webhook_allow_private:
+        logging.getLogger("vigie.webhooks").warning(
+            "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "
+            "addresses on any port; development and tests only"
+        )
     if config.docs_enabled:
         from vigie import docs
 

@@ -4,6 +4,20 @@ from vigie.db import Base
 from vigie.operators.models import Operator
 from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
+from vigie.periodic import PeriodicJobRun
 from vigie.reports.models import Report
+from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispatch, WebhookEndpoint
 
-__all__ = ["ApiKey", "Base", "Operator", "OutboxEvent", "Partner", "Report"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Operator",
+    "OutboxEvent",
+    "Partner",
+    "PeriodicJobRun",
+    "Report",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDispatch",
+    "WebhookEndpoint",
+]
