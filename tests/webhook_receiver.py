@@ -66,8 +66,8 @@ class Receiver:
             )
         if self.delay:
             time.sleep(self.delay)
-        status, extra = (200, {}) if self.behaviour is None else self.behaviour(
-            webhook_id, per_id, overall
+        status, extra = (
+            (200, {}) if self.behaviour is None else self.behaviour(webhook_id, per_id, overall)
         )
         handler.send_response(status)
         for name, value in extra.items():
@@ -147,8 +147,7 @@ def start_worker(config: Any, **overrides: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [VIGIE, "worker"],
         env=worker_env(config, **overrides),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,  # logs go to stderr, which pytest captures
     )
 
 

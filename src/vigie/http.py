@@ -237,9 +237,15 @@ class Client:
         )
         response: requests.Response | None = None
         try:
-            response = self.session.send(
+            # The adapter directly: Session.send would look at a 3xx's Location (and read its
+            # body) even with allow_redirects=False. Redirects are never followed.
+            adapter = self.session.get_adapter(prepared.url or "")
+            response = adapter.send(
                 prepared,
-                timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout allow_redirects=False, stream=True, verify=True
+                stream=True,
+                timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
+                verify=True,
+                proxies={},
             )
             body_read = self._read(response, deadline)
             return Result(

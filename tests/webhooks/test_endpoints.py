@@ -20,7 +20,8 @@ def test_create_shows_the_secret_once_and_the_endpoint_can_be_managed(client, pa
     body = created.json
     assert body["secret"].startswith("whsec_")
     assert created.headers["Location"] == f"/v1/webhooks/endpoints/{body['id']}"
-    assert body["enabled"] is True and body["events"] == ["report.received"]
+    assert body["enabled"] is True
+    assert body["events"] == ["report.received"]
 
     item = client.get(f"/v1/webhooks/endpoints/{body['id']}", headers=partner.headers)
     assert item.status_code == 200
