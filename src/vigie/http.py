@@ -223,13 +223,19 @@ class Client:
             target = check_url(url, self.policy, resolver=resolve)
         except UnsafeURL as refused:
             return Result(status=None, duration_ms=elapsed(), error=f"unsafe_url:{refused.reason}")
-        request = requests.Request(
-            "POST",
-            _pinned_url(target),
+        # Prepared directly: no cookies, auth or environment settings are merged in.
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method="POST",
+            url=_pinned_url(target),
             data=body,
-            headers={**headers, "Host": _host_header(target), "Content-Type": "application/json"},
+            headers={
+                **self.session.headers,
+                **headers,
+                "Host": _host_header(target),
+                "Content-Type": "application/json",
+            },
         )
-        prepared = self.session.prepare_request(request)
         prepared.vigie_server_name = target.host  # type: ignore[attr-defined]
         deadline = started + self.total_timeout
         timeout = urllib3.Timeout(

@@ -59,6 +59,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
 # that committed very late) are caught by a full scan every FULL_SCAN_SECONDS.
 RECENT_WINDOW = timedelta(minutes=15)
 FULL_SCAN_SECONDS = 60.0
+FAN_OUT_BATCH = 500
 
 
 def worker_id() -> str:
@@ -77,8 +78,8 @@ class Deliverer:
         self.db = runtime.db
         self.owner = owner or worker_id()
         self.settings = webhooks.Settings.from_config(runtime.config)
-        self.threads = int(_setting(runtime, "worker_delivery_threads", 16))
-        self.per_endpoint = int(_setting(runtime, "worker_per_endpoint_concurrency", 8))
+        self.threads = int(_setting(runtime, "worker_delivery_threads", 32))
+        self.per_endpoint = int(_setting(runtime, "worker_per_endpoint_concurrency", 16))
         self.poll = _setting(runtime, "worker_poll_seconds", 0.2)
         self.grace = _setting(runtime, "worker_shutdown_grace_seconds", 20)
         self.client = http.Client(self.settings.policy, pool_size=self.threads)
@@ -87,6 +88,8 @@ class Deliverer:
         self.done: queue.SimpleQueue[webhooks.Outcome] = queue.SimpleQueue()
         self.wake = threading.Event()
         self._last_full_scan = 0.0
+        self._last_fan_out = 0.0
+        self._backlog = False
         if self.settings.lease_seconds < http.TOTAL_TIMEOUT + 5:
             log.warning(
                 "webhook_lease_seconds is shorter than a send may take; "
@@ -97,31 +100,85 @@ class Deliverer:
     # -- one round -------------------------------------------------------------
 
     def cycle(self) -> int:
-        """Record, fan out, claim and submit; returns how much work was done."""
-        work = self.record_finished()
-        work += self.fan_out()
-        work += self.claim_and_submit()
-        return work
+        """One round: fan out new events, then record finished attempts and claim new
+        deliveries in one short write transaction; returns how much work was done."""
+        work = self.fan_out()
+        outcomes = self._collect()
+        free = self.threads - len(self.inflight) + len(outcomes)
+        claiming = free > 0 and (bool(outcomes) or self._maybe_due())
+        if not outcomes and not claiming:
+            return work
+        for outcome in outcomes:
+            self.inflight.pop(outcome.job.delivery_id, None)
+        per_endpoint = Counter(job.endpoint_id for job in self.inflight.values())
+        with self.db.unit(write=True) as session:
+            if outcomes:
+                webhooks.record(
+                    session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
+                )
+            jobs = (
+                webhooks.claim(
+                    session=session,
+                    crypto=self.runtime.crypto,
+                    is_sqlite=self.db.is_sqlite,
+                    owner=self.owner,
+                    limit=free,
+                    lease_seconds=self.settings.lease_seconds,
+                    per_endpoint=self.per_endpoint,
+                    inflight=per_endpoint,
+                )
+                if claiming
+                else []
+            )
+        for job in jobs:
+            self.inflight[job.delivery_id] = job
+            future = self.pool.submit(self._send, job)
+            future.add_done_callback(self._finished)
+        return work + len(outcomes) + len(jobs)
 
-    def record_finished(self) -> int:
+    def _collect(self) -> list[webhooks.Outcome]:
         outcomes: list[webhooks.Outcome] = []
         while True:
             try:
                 outcomes.append(self.done.get_nowait())
             except queue.Empty:
-                break
-        if not outcomes:
-            return 0
-        with self.db.unit(write=True) as session:
-            webhooks.record(
-                session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
-            )
-        for outcome in outcomes:
-            self.inflight.pop(outcome.job.delivery_id, None)
+                return outcomes
+
+    def record_finished(self) -> int:
+        """Record what finished, without claiming (shutdown)."""
+        outcomes = self._collect()
+        if outcomes:
+            with self.db.unit(write=True) as session:
+                webhooks.record(
+                    session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
+                )
+            for outcome in outcomes:
+                self.inflight.pop(outcome.job.delivery_id, None)
         return len(outcomes)
 
+    def _maybe_due(self) -> bool:
+        """On SQLite, a read first so that an idle worker never takes the write lock."""
+        if not self.db.is_sqlite:
+            return True
+        with self.db.unit(write=False) as session:
+            due = session.scalar(
+                select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= clock.now(),
+                )
+                .limit(1)
+            )
+        return due is not None
+
     def fan_out(self) -> int:
-        full = time.monotonic() - self._last_full_scan >= FULL_SCAN_SECONDS
+        """Turn new outbox events into deliveries: at most every poll interval, unless the
+        previous round found a full batch (a backlog)."""
+        now = time.monotonic()
+        if not self._backlog and now - self._last_fan_out < self.poll:
+            return 0
+        self._last_fan_out = now
+        full = now - self._last_full_scan >= FULL_SCAN_SECONDS
         since = None if full else clock.now() - RECENT_WINDOW
         pending = select(OutboxEvent.id).where(
             ~exists().where(WebhookDispatch.event_id == OutboxEvent.id)
@@ -131,65 +188,33 @@ class Deliverer:
         with self.db.unit(write=False) as session:
             if session.scalar(pending.limit(1)) is None:
                 if full:
-                    self._last_full_scan = time.monotonic()
+                    self._last_full_scan = now
+                self._backlog = False
                 return 0
-        handled = 0
         with self.db.unit(write=True) as session:
             handled = webhooks.fan_out(
-                session=session, is_sqlite=self.db.is_sqlite, limit=500, since=since
+                session=session, is_sqlite=self.db.is_sqlite, limit=FAN_OUT_BATCH, since=since
             )
-        if full and handled < 500:
-            self._last_full_scan = time.monotonic()
+        self._backlog = handled >= FAN_OUT_BATCH
+        if full and not self._backlog:
+            self._last_full_scan = now
         return handled
-
-    def claim_and_submit(self) -> int:
-        free = self.threads - len(self.inflight)
-        if free <= 0:
-            return 0
-        per_endpoint = Counter(job.endpoint_id for job in self.inflight.values())
-        busy = [e for e, n in per_endpoint.items() if n >= self.per_endpoint]
-        if self.db.is_sqlite:  # a read first, so an idle worker never takes the write lock
-            with self.db.unit(write=False) as session:
-                due = session.scalar(
-                    select(WebhookDelivery.id)
-                    .where(
-                        WebhookDelivery.status == "pending",
-                        WebhookDelivery.next_attempt_at <= clock.now(),
-                    )
-                    .limit(1)
-                )
-            if due is None:
-                return 0
-        with self.db.unit(write=True) as session:
-            jobs = webhooks.claim(
-                session=session,
-                crypto=self.runtime.crypto,
-                is_sqlite=self.db.is_sqlite,
-                owner=self.owner,
-                limit=min(free, self.per_endpoint * 4),
-                lease_seconds=self.settings.lease_seconds,
-                busy_endpoints=busy,
-            )
-        for job in jobs:
-            self.inflight[job.delivery_id] = job
-            future = self.pool.submit(self._send, job)
-            future.add_done_callback(self._finished)
-        return len(jobs)
 
     def _send(self, job: webhooks.Job) -> webhooks.Outcome:
         now = clock.now()
         body, headers = webhooks.build_message(job, now=now)
         result = self.client.post(job.url, body=body, headers=headers)
-        log.debug(
-            "webhook attempt",
-            extra={
-                "event_id": job.event_public_id,
-                "delivery": job.delivery_id,
-                "status": result.status,
-                "error": result.error,
-                "duration_ms": result.duration_ms,
-            },
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "webhook attempt",
+                extra={
+                    "event_id": job.event_public_id,
+                    "delivery": job.delivery_id,
+                    "status": result.status,
+                    "error": result.error,
+                    "duration_ms": result.duration_ms,
+                },
+            )
         return webhooks.Outcome(job=job, result=result, attempted_at=now)
 
     def _finished(self, future: Future[webhooks.Outcome]) -> None:

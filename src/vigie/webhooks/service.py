@@ -11,7 +11,7 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -502,49 +502,22 @@ def claim(
     owner: str,
     limit: int,
     lease_seconds: float,
-    busy_endpoints: Iterable[int] = (),
+    per_endpoint: int = 1_000_000,
+    inflight: Mapping[int, int] | None = None,
 ) -> list[Job]:
     """Take up to `limit` due deliveries under a lease (see docs/webhooks.md, "Claiming").
 
     PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, then set the lease, in one short transaction.
     SQLite: compare-and-swap UPDATE … RETURNING inside the caller's BEGIN IMMEDIATE.
+    No endpoint gets more than `per_endpoint` deliveries in flight (`inflight` counts this
+    worker's), so one slow endpoint cannot hold every sender thread.
     """
     if limit <= 0:
         return []
     now = clock.now()
+    budget = {e: per_endpoint - n for e, n in (inflight or {}).items()}
     free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
     due = (
-        select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.next_attempt_at <= now,
-            free,
-            WebhookEndpoint.enabled.is_(True),
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-    )
-    busy = list(busy_endpoints)
-    if busy:
-        due = due.where(WebhookDelivery.endpoint_id.not_in(busy))
-    if not is_sqlite:
-        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
-    lease = now + timedelta(seconds=lease_seconds)
-    claimed = list(
-        session.scalars(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), free)
-            .values(locked_until=lease, locked_by=owner)
-            .returning(WebhookDelivery.id)
-        )
-    )
-    if not claimed:
-        return []
-    rows = session.execute(
         select(
             WebhookDelivery.id,
             WebhookDelivery.endpoint_id,
@@ -560,10 +533,38 @@ def claim(
         )
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.id.in_(claimed))
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            free,
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    busy = [e for e, left in budget.items() if left <= 0]
+    if busy:
+        due = due.where(WebhookDelivery.endpoint_id.not_in(busy))
+    if not is_sqlite:
+        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
+    candidates = {}
+    for row in session.execute(due):
+        left = budget.get(row.endpoint_id, per_endpoint)
+        if left > 0:
+            candidates[row.id] = row
+            budget[row.endpoint_id] = left - 1
+    if not candidates:
+        return []
+    lease = now + timedelta(seconds=lease_seconds)
+    claimed = session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(list(candidates)), free)
+        .values(locked_until=lease, locked_by=owner)
+        .returning(WebhookDelivery.id)
     )
     jobs = []
-    for row in rows:
+    for delivery_id in claimed:
+        row = candidates[delivery_id]
         keys = [crypto.decrypt(row.secret_enc) or ""]
         if (
             row.previous_secret_enc
