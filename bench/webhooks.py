@@ -28,11 +28,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import common  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
-from standardwebhooks import Webhook  # noqa: E402
+from cryptography.fernet import Fernet
+from standardwebhooks import Webhook
 
-from payloads import stay_report  # noqa: E402
+import common
+from payloads import stay_report
 
 URL = os.environ.get(
     "VIGIE_BENCH_POSTGRES_URL",
@@ -175,7 +175,9 @@ def main() -> None:
         deadline = time.monotonic() + 30
         while len(set(sent) & set(arrivals.by_report)) < len(sent) and time.monotonic() < deadline:
             time.sleep(0.05)
-        latencies = sorted(arrivals.by_report[r] - t for r, t in sent.items() if r in arrivals.by_report)
+        latencies = sorted(
+            arrivals.by_report[r] - t for r, t in sent.items() if r in arrivals.by_report
+        )
     worker.terminate()
     worker.wait(timeout=30)
     server.shutdown()
