@@ -202,8 +202,10 @@ class Client:
         total_timeout: float = TOTAL_TIMEOUT,
         max_bytes: int = MAX_RESPONSE_BYTES,
         pool_size: int = 32,
+        verify: bool | str = True,
     ) -> None:
         self.policy = policy
+        self.verify = verify  # True: the system's CAs; a path: a CA bundle (tests)
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
@@ -250,7 +252,7 @@ class Client:
                 prepared,
                 stream=True,
                 timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
-                verify=True,
+                verify=self.verify,
                 proxies={},
             )
             body_read = self._read(response, deadline)

@@ -289,3 +289,25 @@ def test_periodic_jobs_run_once_per_period_across_workers(app):
     # unlocked, two workers would have run it about 8 times
     assert 3 <= len(RUNS) <= 5
     assert all(b - a >= 0.85 for a, b in itertools.pairwise(RUNS))
+
+
+def test_the_api_process_never_loads_the_scheduler(config):
+    """gunicorn imports the app factory; APScheduler must only ever load in `vigie worker`."""
+    import subprocess
+    import sys
+
+    from webhook_receiver import worker_env
+
+    code = (
+        "import sys; from vigie.app import create_app; create_app(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('apscheduler', 'vigie.worker'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=worker_env(config),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
+    assert "VIGIE_WEBHOOK_ALLOW_PRIVATE is on" in out.stderr  # the startup warning
