@@ -78,8 +78,8 @@ class Deliverer:
         self.db = runtime.db
         self.owner = owner or worker_id()
         self.settings = webhooks.Settings.from_config(runtime.config)
-        self.threads = int(_setting(runtime, "worker_delivery_threads", 32))
-        self.per_endpoint = int(_setting(runtime, "worker_per_endpoint_concurrency", 16))
+        self.threads = int(_setting(runtime, "worker_delivery_threads", 64))
+        self.per_endpoint = int(_setting(runtime, "worker_per_endpoint_concurrency", 32))
         self.poll = _setting(runtime, "worker_poll_seconds", 0.2)
         self.grace = _setting(runtime, "worker_shutdown_grace_seconds", 20)
         self.client = http.Client(self.settings.policy, pool_size=self.threads)

@@ -492,6 +492,7 @@ class Job:
     event_created_at: datetime
     event_data: dict[str, Any]
     step: int
+    endpoint_failing: bool = False
 
 
 def claim(
@@ -526,6 +527,7 @@ def claim(
             WebhookEndpoint.secret_enc,
             WebhookEndpoint.previous_secret_enc,
             WebhookEndpoint.previous_secret_expires_at,
+            WebhookEndpoint.failing_since,
             OutboxEvent.public_id,
             OutboxEvent.type,
             OutboxEvent.created_at,
@@ -583,6 +585,7 @@ def claim(
                 event_created_at=row.created_at,
                 event_data=row.data,
                 step=row.step,
+                endpoint_failing=row.failing_since is not None,
             )
         )
     return jobs
@@ -708,9 +711,12 @@ def record(
                 last_error=None,
             )
         )
+    recovered: set[int] = set()
     for o in outcomes:
         if o.result.ok:
             succeeded.add(o.job.endpoint_id)
+            if o.job.endpoint_failing:
+                recovered.add(o.job.endpoint_id)
             continue
         failed.add(o.job.endpoint_id)
         status = o.result.status
@@ -741,10 +747,10 @@ def record(
             )
             .values(**values, locked_until=None, locked_by=None)
         )
-    if succeeded:
+    if recovered:  # only endpoints that were failing when their delivery was claimed
         session.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.id.in_(succeeded), WebhookEndpoint.failing_since.is_not(None))
+            .where(WebhookEndpoint.id.in_(recovered), WebhookEndpoint.failing_since.is_not(None))
             .values(failing_since=None)
         )
     still_failing = failed - succeeded
