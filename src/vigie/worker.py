@@ -85,6 +85,7 @@ class Deliverer:
         self.client = http.Client(self.settings.policy, pool_size=self.threads)
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vigie-send")
         self.inflight: dict[int, webhooks.Job] = {}
+        self.leased_at: dict[int, float] = {}  # monotonic time each in-flight lease was taken
         self.done: queue.SimpleQueue[webhooks.Outcome] = queue.SimpleQueue()
         self.wake = threading.Event()
         self._last_full_scan = 0.0
@@ -106,15 +107,51 @@ class Deliverer:
         outcomes = self._collect()
         free = self.threads - len(self.inflight) + len(outcomes)
         claiming = free > 0 and (bool(outcomes) or self._maybe_due())
-        if not outcomes and not claiming:
+        finished = {o.job.delivery_id for o in outcomes}
+        stale = [d for d in self._leases_to_renew() if d not in finished]
+        if not outcomes and not claiming and not stale:
             return work
-        for outcome in outcomes:
-            self.inflight.pop(outcome.job.delivery_id, None)
-        per_endpoint = Counter(job.endpoint_id for job in self.inflight.values())
+        per_endpoint = Counter(
+            job.endpoint_id for d, job in self.inflight.items() if d not in finished
+        )
+        try:
+            jobs = self._record_and_claim(outcomes, stale, claiming, free, per_endpoint)
+        except Exception:
+            for outcome in outcomes:  # recorded by the next round
+                self.done.put(outcome)
+            raise
+        for delivery_id in finished:
+            self.inflight.pop(delivery_id, None)
+            self.leased_at.pop(delivery_id, None)
+        now = time.monotonic()
+        for delivery_id in stale:
+            self.leased_at[delivery_id] = now
+        for job in jobs:
+            self.inflight[job.delivery_id] = job
+            self.leased_at[job.delivery_id] = now
+            future = self.pool.submit(self._send, job)
+            future.add_done_callback(self._finished)
+        return work + len(outcomes) + len(jobs)
+
+    def _record_and_claim(
+        self,
+        outcomes: list[webhooks.Outcome],
+        stale: list[int],
+        claiming: bool,
+        free: int,
+        per_endpoint: Counter[int],
+    ) -> list[webhooks.Job]:
         with self.db.unit(write=True) as session:
             if outcomes:
                 webhooks.record(
                     session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
+                )
+            if stale:
+                webhooks.renew(
+                    session=session,
+                    owner=self.owner,
+                    delivery_ids=stale,
+                    lease_seconds=self.settings.lease_seconds,
                 )
             jobs = (
                 webhooks.claim(
@@ -126,15 +163,12 @@ class Deliverer:
                     lease_seconds=self.settings.lease_seconds,
                     per_endpoint=self.per_endpoint,
                     inflight=per_endpoint,
+                    exclude=self.inflight.keys(),
                 )
                 if claiming
                 else []
             )
-        for job in jobs:
-            self.inflight[job.delivery_id] = job
-            future = self.pool.submit(self._send, job)
-            future.add_done_callback(self._finished)
-        return work + len(outcomes) + len(jobs)
+        return jobs
 
     def _collect(self) -> list[webhooks.Outcome]:
         outcomes: list[webhooks.Outcome] = []
@@ -154,7 +188,14 @@ class Deliverer:
                 )
             for outcome in outcomes:
                 self.inflight.pop(outcome.job.delivery_id, None)
+                self.leased_at.pop(outcome.job.delivery_id, None)
         return len(outcomes)
+
+    def _leases_to_renew(self) -> list[int]:
+        """In-flight deliveries past half their lease: renewed so no one else takes them
+        while we still hold them (a slow database must not cause duplicates)."""
+        limit = time.monotonic() - self.settings.lease_seconds / 2
+        return [d for d in self.inflight if self.leased_at.get(d, 0.0) < limit]
 
     def _maybe_due(self) -> bool:
         """On SQLite, a read first so that an idle worker never takes the write lock."""

@@ -193,3 +193,14 @@ def test_allow_private_lifts_address_and_port_rules(client, partner):
     # the suite runs with webhook_allow_private=true, like a developer's machine
     assert _create(client, partner, url="http://127.0.0.1:65000/hook").status_code == 201
     assert _create(client, partner, url="http://user@127.0.0.1:65000/").status_code == 422
+
+
+@pytest.mark.parametrize("address", VECTORS)
+def test_internal_addresses_are_refused_at_send_without_a_connection(address):
+    """The worker's client refuses before connecting: the error is recorded, nothing raised."""
+    host = f"[{address}]" if ":" in address else address
+    client = http.Client(http.Policy())
+    result = client.post(f"https://{host}/hook", body=b"{}", headers={})
+    assert result.status is None
+    assert result.error == "unsafe_url:address"
+    client.close()

@@ -311,3 +311,19 @@ def test_the_api_process_never_loads_the_scheduler(config):
     )
     assert out.stdout.strip() == "[]"
     assert "VIGIE_WEBHOOK_ALLOW_PRIVATE is on" in out.stderr  # the startup warning
+
+
+def test_a_send_slower_than_the_lease_is_not_sent_twice(
+    client, db, partner, config, receivers, workers
+):
+    """The worker renews the leases of what it is still sending, and never re-claims its own."""
+    receiver = receivers(delay=2.5)
+    _endpoint(client, partner, receiver)
+    events = _emit(db, partner, 3)
+    env = {"VIGIE_WEBHOOK_LEASE_SECONDS": "1"}
+    started = [workers(config, **env), workers(config, **env)]
+    receiver.wait_ids(events)
+    time.sleep(3.0)  # three leases later
+    for worker in started:
+        assert stop_worker(worker) == 0
+    assert receiver.ids() == dict.fromkeys(events, 1)

@@ -11,7 +11,7 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -505,6 +505,7 @@ def claim(
     lease_seconds: float,
     per_endpoint: int = 1_000_000,
     inflight: Mapping[int, int] | None = None,
+    exclude: Collection[int] = (),
 ) -> list[Job]:
     """Take up to `limit` due deliveries under a lease (see docs/webhooks.md, "Claiming").
 
@@ -551,6 +552,8 @@ def claim(
         due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
     candidates = {}
     for row in session.execute(due):
+        if row.id in exclude:  # ours, in flight, lease run out: never send it twice at once
+            continue
         left = budget.get(row.endpoint_id, per_endpoint)
         if left > 0:
             candidates[row.id] = row
@@ -589,6 +592,19 @@ def claim(
             )
         )
     return jobs
+
+
+def renew(
+    *, session: Session, owner: str, delivery_ids: Iterable[int], lease_seconds: float
+) -> None:
+    """Extend this worker's leases on deliveries it is still sending."""
+    ids = list(delivery_ids)
+    if ids:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.locked_by == owner)
+            .values(locked_until=clock.now() + timedelta(seconds=lease_seconds))
+        )
 
 
 def release(*, session: Session, owner: str, delivery_ids: Iterable[int]) -> None:
