@@ -229,8 +229,9 @@ def test_many_events_are_each_delivered_exactly_once(
     total = 2000 if ON_POSTGRES else 400
     receiver = receivers()
     _endpoint(client, partner, receiver)
-    expected = _emit(db, partner, total)
     started = [workers(config, VIGIE_WEBHOOK_LEASE_SECONDS="60") for _ in range(workers_count)]
+    time.sleep(2.0)  # both workers up before the burst, so that both take part
+    expected = _emit(db, partner, total)
     receiver.wait_ids(expected, timeout=90)
     time.sleep(0.3)
     for worker in started:
