@@ -135,6 +135,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     from vigie.shelters import views as shelters
     from vigie.stats import views as stats
     from vigie.triage import views as triage
+    from vigie.webhooks import views as webhooks
 
     api.register_blueprint(health.blp)
     api.register_blueprint(reports.vocabulary_blp)
@@ -146,6 +147,12 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(stats.blp)
     api.register_blueprint(content.blp)
     api.register_blueprint(content.admin_blp)
+    api.register_blueprint(webhooks.blp)
+    if config.webhook_allow_private:
+        logging.getLogger("vigie.webhooks").warning(
+            "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "
+            "addresses on any port; development and tests only"
+        )
     if config.docs_enabled:
         from vigie import docs
 

@@ -349,3 +349,70 @@ def content_load(path: Path, draft: bool, as_json: bool) -> None:
         raise click.ClickException(str(problem)) from None
     content_runtime(current_app).cache.invalidate()
     _emit(as_json, counts, ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+# -- webhooks -----------------------------------------------------------------
+
+
+@main.group()
+def webhooks() -> None:
+    """MIPROF's own webhook endpoints (escalations, referrals) and delivery status."""
+
+
+@webhooks.command("create")
+@click.option("--url", required=True)
+@click.option(
+    "--events", required=True, help="Comma-separated, e.g. triage.overdue,referral.created"
+)
+@click.option("--description", default="")
+@json_option
+@with_appcontext
+def webhooks_create(url: str, events: str, description: str, as_json: bool) -> None:
+    """Register a MIPROF endpoint; its signing secret is printed once."""
+    from vigie.webhooks import service
+
+    with _unit() as session:
+        endpoint, secret = service.create_endpoint(
+            session=session,
+            crypto=_runtime().crypto,
+            settings=service.Settings.from_config(_runtime().config),
+            partner_id=None,
+            url=url,
+            events=[e.strip() for e in events.split(",") if e.strip()],
+            description=description,
+        )
+        payload = {**service.endpoint_view(endpoint), "secret": secret}
+    payload = json.loads(json.dumps(payload, default=str))
+    _emit(as_json, payload, f"{endpoint.public_id}  {url}\nsigning secret (shown once): {secret}")
+
+
+@webhooks.command("list")
+@json_option
+@with_appcontext
+def webhooks_list(as_json: bool) -> None:
+    """List MIPROF endpoints (never their secrets) and deliveries by status."""
+    from vigie.webhooks import service
+
+    with _unit() as session:
+        rows, _ = service.list_endpoints(session=session, partner_id=None, limit=100, cursor=None)
+        endpoints = [json.loads(json.dumps(service.endpoint_view(r), default=str)) for r in rows]
+        counts = service.counts(session=session)
+    if as_json:
+        click.echo(json.dumps({"endpoints": endpoints, "deliveries": counts}))
+        return
+    for e in endpoints:
+        state = "enabled" if e["enabled"] else f"disabled ({e['disabled_reason']})"
+        click.echo(f"{e['id']}  {e['url']}  {','.join(e['events'])}  {state}")
+    click.echo("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@webhooks.command("delete")
+@click.argument("endpoint_id")
+@with_appcontext
+def webhooks_delete(endpoint_id: str) -> None:
+    """Delete a MIPROF endpoint."""
+    from vigie.webhooks import service
+
+    with _unit() as session:
+        service.delete_endpoint(session=session, partner_id=None, endpoint_id=endpoint_id)
+    click.echo(f"{endpoint_id} deleted")

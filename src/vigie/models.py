@@ -7,9 +7,11 @@ from vigie.idempotency.models import IdempotencyKey
 from vigie.operators.models import Operator
 from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
+from vigie.periodic import PeriodicJobRun
 from vigie.reports.models import Report
 from vigie.shelters.models import Referral, Shelter
 from vigie.triage.models import Note, Transition
+from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispatch, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -23,8 +25,13 @@ __all__ = [
     "Operator",
     "OutboxEvent",
     "Partner",
+    "PeriodicJobRun",
     "Referral",
     "Report",
     "Shelter",
     "Transition",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDispatch",
+    "WebhookEndpoint",
 ]

@@ -21,8 +21,12 @@ def worked(client, partner, make_staff, post_report):
     op = make_staff()
     rid = report(post_report, partner, "a")
     claim(client, op, rid)
-    move(client, op, rid, "in_review", comment="vu")
-    client.post(f"/v1/triage/reports/{rid}/notes", json={"body": "n"}, headers=op.headers)
+    move(client, op, rid, "in_review", comment="Appel du 17 passé par l'hôte")
+    client.post(
+        f"/v1/triage/reports/{rid}/notes",
+        json={"body": "Note confidentielle sur la victime"},
+        headers=op.headers,
+    )
     client.get(f"/v1/triage/reports/{rid}", headers=op.headers)
     return op, rid
 
@@ -41,7 +45,9 @@ def test_every_action_is_recorded_without_free_text(app, client, make_staff, wor
     assert all(e["actor"] == op["id"] and e["actor_role"] == "operator" for e in log)
     assert all(e["request_id"] and e["at"] for e in log)
     assert log[1]["details"] == {"from": "received", "to": "in_review"}
-    assert "vu" not in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "Appel du 17" not in text
+    assert "Note confidentielle" not in text
     assert [e["seq"] for e in log] == [1, 2, 3, 4]
     assert _verify(app) == (0, {**_verify(app)[1], "ok": True, "entries": 4})
 

@@ -1,0 +1,297 @@
+"""The one outbound HTTP client: SSRF-checked, pinned to the checked address, never raising.
+
+- Every URL is checked before each send (scheme, userinfo, port, every resolved address),
+  then the connection goes to the address that was checked, not to a fresh DNS answer:
+  the request URL is rewritten to the IP, `Host` keeps the name, and for https the TLS
+  SNI and certificate check keep the name too (see `PinnedAdapter`).
+- Timeouts: connect 5 s, 15 s in total; redirects are never followed; at most 64 KiB
+  of a response is read.
+- A send returns a `Result` (status, duration, error class, the first bytes of the body);
+  a remote failure is never an exception.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 15.0
+MAX_RESPONSE_BYTES = 64 * 1024
+DEFAULT_ALLOWED_PORTS = (443, 8443)
+USER_AGENT = "Vigie-Webhooks/1.0 (+https://vigie.miprof.gouv.fr)"
+
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeURL(ValueError):
+    """A URL we refuse to call; `reason` is a short code, the message says why."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What an outbound URL may be. `allow_private` lifts the address and port rules."""
+
+    https_only: bool = True
+    allow_private: bool = False
+    allowed_ports: tuple[int, ...] = DEFAULT_ALLOWED_PORTS
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL and the address the connection must go to."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened on one send. `error` is a short class name, None on an HTTP answer."""
+
+    status: int | None
+    duration_ms: int
+    error: str | None = None
+    body: bytes = b""
+    headers: Mapping[str, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (tests replace this to stub DNS)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: str) -> bool:
+    """False for loopback, private, link-local, shared, multicast, reserved, unspecified,
+    documentation and benchmarking ranges, and for IPv6 forms embedding such an IPv4."""
+    ip: IP = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_v4(ip)
+        if embedded is not None:
+            return is_public(str(embedded))
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_url(
+    url: str, policy: Policy, *, resolver: Callable[[str, int], list[str]] | None = None
+) -> Target:
+    """Refuse unsafe URLs (UnsafeURL); return the checked address to connect to."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeURL("malformed", "The URL is malformed.") from None
+    scheme = parts.scheme.lower()
+    allowed_schemes = ("https",) if policy.https_only else ("https", "http")
+    if scheme not in allowed_schemes:
+        raise UnsafeURL("scheme", f"The URL must use {' or '.join(allowed_schemes)}.")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise UnsafeURL("userinfo", "The URL must not contain a user name or password.")
+    host = parts.hostname
+    if not host:
+        raise UnsafeURL("malformed", "The URL has no host.")
+    port = port or (443 if scheme == "https" else 80)
+    if not policy.allow_private and port not in policy.allowed_ports:
+        allowed = ", ".join(str(p) for p in policy.allowed_ports)
+        raise UnsafeURL("port", f"The port must be one of {allowed}.")
+    try:
+        addresses = (resolver or resolve)(host, port)
+    except (OSError, UnicodeError):
+        raise UnsafeURL("unresolvable", "The host name does not resolve.") from None
+    if not addresses:
+        raise UnsafeURL("unresolvable", "The host name does not resolve.")
+    if not policy.allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise UnsafeURL("address", "The host resolves to an address that is not public.")
+    return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to the IP in the URL while TLS (SNI, certificate) checks the original name."""
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        server_name = getattr(request, "vigie_server_name", None)
+        if server_name is None:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        host_params, built = self.build_connection_pool_key_attributes(request, verify, cert)
+        pool_kwargs: dict[str, Any] = dict(built)
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = server_name
+            pool_kwargs["assert_hostname"] = server_name
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+
+def new_session(pool_size: int = 32) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or netrc from the environment
+    adapter = PinnedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _pinned_url(target: Target) -> str:
+    parts = urlsplit(target.url)
+    ip = ipaddress.ip_address(target.address.split("%", 1)[0])
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return urlunsplit((parts.scheme, f"{host}:{target.port}", parts.path or "/", parts.query, ""))
+
+
+def _host_header(target: Target) -> str:
+    default = 443 if target.scheme == "https" else 80
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port == default else f"{host}:{target.port}"
+
+
+class Client:
+    """The worker's outbound client: one requests.Session shared by the delivery threads."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        total_timeout: float = TOTAL_TIMEOUT,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        pool_size: int = 32,
+        verify: bool | str = True,
+    ) -> None:
+        self.policy = policy
+        self.verify = verify  # True: the system's CAs; a path: a CA bundle (tests)
+        self.connect_timeout = connect_timeout
+        self.total_timeout = total_timeout
+        self.max_bytes = max_bytes
+        self.session = new_session(pool_size)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def post(self, url: str, *, body: bytes, headers: Mapping[str, str]) -> Result:
+        """POST `body` to `url`; every outcome is a Result, never an exception."""
+        started = time.monotonic()
+
+        def elapsed() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            target = check_url(url, self.policy, resolver=resolve)
+        except UnsafeURL as refused:
+            return Result(status=None, duration_ms=elapsed(), error=f"unsafe_url:{refused.reason}")
+        # Prepared directly: no cookies, auth or environment settings are merged in.
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method="POST",
+            url=_pinned_url(target),
+            data=body,
+            headers={
+                **self.session.headers,
+                **headers,
+                "Host": _host_header(target),
+                "Content-Type": "application/json",
+            },
+        )
+        prepared.vigie_server_name = target.host  # type: ignore[attr-defined]
+        deadline = started + self.total_timeout
+        timeout = urllib3.Timeout(
+            connect=self.connect_timeout, read=self.total_timeout, total=self.total_timeout
+        )
+        response: requests.Response | None = None
+        try:
+            # The adapter directly: Session.send would look at a 3xx's Location (and read its
+            # body) even with allow_redirects=False. Redirects are never followed.
+            adapter = self.session.get_adapter(prepared.url or "")
+            response = adapter.send(
+                prepared,
+                stream=True,
+                timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
+                verify=self.verify,
+                proxies={},
+            )
+            body_read = self._read(response, deadline)
+            return Result(
+                status=response.status_code,
+                duration_ms=elapsed(),
+                body=body_read,
+                headers=dict(response.headers),
+            )
+        except _TooSlow:
+            return Result(status=None, duration_ms=elapsed(), error="timeout")
+        except requests.exceptions.ConnectTimeout:
+            return Result(status=None, duration_ms=elapsed(), error="connect_timeout")
+        except requests.exceptions.Timeout:
+            return Result(status=None, duration_ms=elapsed(), error="timeout")
+        except requests.exceptions.SSLError:
+            return Result(status=None, duration_ms=elapsed(), error="tls_error")
+        except requests.exceptions.ConnectionError:
+            return Result(status=None, duration_ms=elapsed(), error="connection_error")
+        except Exception as exc:  # a remote failure must never escape as an exception
+            log.warning("unexpected error while sending", extra={"error": type(exc).__name__})
+            return Result(status=None, duration_ms=elapsed(), error=type(exc).__name__[:64])
+        finally:
+            if response is not None:
+                response.close()
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
+        """At most `max_bytes` of the body; gives up at the total deadline."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=8192):
+            if time.monotonic() > deadline:
+                raise _TooSlow
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= self.max_bytes:
+                break
+        return b"".join(chunks)[: self.max_bytes]
+
+
+class _TooSlow(Exception):
+    """The response did not finish within the total timeout."""

@@ -1,0 +1,1 @@
+"""Signed webhooks: endpoints, events fanned out into deliveries, attempts recorded one by one."""

@@ -1,0 +1,109 @@
+"""Webhook endpoint and delivery bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from vigie.pagination import PageArgsSchema
+from vigie.webhooks.models import DELIVERY_STATUSES
+from vigie.webhooks.service import PARTNER_EVENT_TYPES
+
+EVENTS_METADATA: dict[str, Any] = {
+    "description": "Event types to receive",
+    "example": ["report.received", "report.status_changed"],
+    "items": {"type": "string", "enum": list(PARTNER_EVENT_TYPES)},
+}
+
+
+class EndpointCreateSchema(Schema):
+    url = fields.String(
+        required=True,
+        validate=validate.Length(1, 2048),
+        metadata={"description": "https URL (public address, port 443 or 8443)"},
+    )
+    events = fields.List(
+        fields.String(validate=validate.Length(1, 64)),
+        required=True,
+        validate=validate.Length(1, 20),
+        metadata=EVENTS_METADATA,
+    )
+    description = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class EndpointUpdateSchema(Schema):
+    url = fields.String(validate=validate.Length(1, 2048))
+    events = fields.List(
+        fields.String(validate=validate.Length(1, 64)), validate=validate.Length(1, 20)
+    )
+    description = fields.String(validate=validate.Length(0, 500))
+    enabled = fields.Boolean()
+
+
+class EndpointLinksSchema(Schema):
+    self = fields.String()
+    deliveries = fields.String()
+
+
+class EndpointSchema(Schema):
+    id = fields.String(metadata={"example": "whe_m3k2bq7xv4ad5ck2p7xa"})
+    url = fields.String()
+    description = fields.String()
+    events = fields.List(fields.String())
+    enabled = fields.Boolean()
+    disabled_reason = fields.String(
+        allow_none=True,
+        metadata={"enum": ["by_owner", "gone", "failing", None]},
+    )
+    disabled_at = fields.DateTime(allow_none=True)
+    secret_rotation_ends_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Until then deliveries carry a signature with each secret"},
+    )
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    links = fields.Nested(EndpointLinksSchema)
+
+
+class EndpointWithSecretSchema(EndpointSchema):
+    secret = fields.String(
+        metadata={
+            "description": "Signing secret, shown only in this response",
+            "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        }
+    )
+
+
+class AttemptSchema(Schema):
+    attempted_at = fields.DateTime()
+    status_code = fields.Integer(allow_none=True)
+    duration_ms = fields.Integer()
+    error = fields.String(
+        allow_none=True,
+        metadata={"description": "http_<status>, timeout, connect_timeout, connection_error, ..."},
+    )
+    response_body = fields.String(
+        allow_none=True, metadata={"description": "At most the first 1 KiB of your answer"}
+    )
+
+
+class DeliverySchema(Schema):
+    id = fields.String(metadata={"example": "whd_pq2m7rk3x5bn4ad7cm2q"})
+    event_id = fields.String(metadata={"description": "The webhook-id header"})
+    event_type = fields.String()
+    status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
+    attempt_count = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    attempts = fields.List(fields.Nested(AttemptSchema))
+
+
+class DeliveryListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+class TestEventSchema(Schema):
+    event_id = fields.String(metadata={"description": "The webhook-id the test will carry"})
+    type = fields.String(metadata={"example": "webhook.test"})

@@ -1,0 +1,218 @@
+"""Partners manage their own webhook endpoints (scope webhooks:manage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from vigie import auth, web
+from vigie.pagination import PageArgsSchema, next_link
+from vigie.webhooks import service
+from vigie.webhooks.schemas import (
+    DeliveryListArgsSchema,
+    DeliverySchema,
+    EndpointCreateSchema,
+    EndpointSchema,
+    EndpointUpdateSchema,
+    EndpointWithSecretSchema,
+    TestEventSchema,
+)
+
+blp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/v1/webhooks",
+    description="Signed webhooks (Standard Webhooks) sent to your endpoints",
+)
+SCOPE = "webhooks:manage"
+ENDPOINT_EXAMPLE = {
+    "url": "https://hooks.example.com/vigie",
+    "events": ["report.received", "report.status_changed"],
+    "description": "Production receiver",
+}
+
+
+def _settings() -> service.Settings:
+    return service.Settings.from_config(web.runtime().config)
+
+
+def _partner_id() -> int:
+    return auth.current_partner().id
+
+
+@blp.route("/endpoints")
+class Endpoints(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.arguments(EndpointCreateSchema, example=ENDPOINT_EXAMPLE)
+    @blp.response(201, EndpointWithSecretSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register an endpoint
+
+        The URL must be https and resolve only to public addresses. The response carries
+        the signing secret (`whsec_…`); it is shown only this once.
+        """
+        session = web.session()
+        endpoint, secret = service.create_endpoint(
+            session=session,
+            crypto=web.runtime().crypto,
+            settings=_settings(),
+            partner_id=_partner_id(),
+            **data,
+        )
+        session.commit()
+        headers = {"Location": f"/v1/webhooks/endpoints/{endpoint.public_id}"}
+        return {**service.endpoint_view(endpoint), "secret": secret}, 201, headers
+
+    @auth.partner(blp, SCOPE)
+    @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, EndpointSchema(many=True))
+    @blp.alt_response(400, response="BAD_REQUEST")
+    def get(self, **args: Any) -> Any:
+        """List your endpoints
+
+        Follow the `Link: rel="next"` header.
+        """
+        rows, cursor = service.list_endpoints(
+            session=web.session(),
+            partner_id=_partner_id(),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+        return [service.endpoint_view(r) for r in rows], 200, next_link(cursor)
+
+
+@blp.route("/endpoints/<string:endpoint_id>")
+class EndpointItem(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.response(200, EndpointSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, endpoint_id: str) -> Any:
+        """Read one of your endpoints (never its secret)"""
+        return service.endpoint_view(
+            service.get_endpoint(
+                session=web.session(), partner_id=_partner_id(), endpoint_id=endpoint_id
+            )
+        )
+
+    @auth.partner(blp, SCOPE)
+    @blp.arguments(EndpointUpdateSchema, example={"enabled": True})
+    @blp.response(200, EndpointSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def patch(self, data: dict[str, Any], endpoint_id: str) -> Any:
+        """Change an endpoint's url, events, description or enabled
+
+        Re-enabling a disabled endpoint resumes its pending deliveries.
+        """
+        session = web.session()
+        endpoint = service.update_endpoint(
+            session=session,
+            settings=_settings(),
+            partner_id=_partner_id(),
+            endpoint_id=endpoint_id,
+            changes=data,
+        )
+        session.commit()
+        return service.endpoint_view(endpoint)
+
+    @auth.partner(blp, SCOPE)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, endpoint_id: str) -> Any:
+        """Delete an endpoint
+
+        Nothing more is sent to it, including deliveries still pending.
+        """
+        session = web.session()
+        service.delete_endpoint(session=session, partner_id=_partner_id(), endpoint_id=endpoint_id)
+        session.commit()
+        return "", 204
+
+
+@blp.route("/endpoints/<string:endpoint_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.response(200, EndpointWithSecretSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, endpoint_id: str) -> Any:
+        """Rotate the signing secret
+
+        The new secret is shown only in this response. Until `secret_rotation_ends_at`
+        (24 hours by default) deliveries carry one signature per secret, so you can
+        deploy the new secret without missing an event.
+        """
+        session = web.session()
+        endpoint, secret = service.rotate_secret(
+            session=session,
+            crypto=web.runtime().crypto,
+            settings=_settings(),
+            partner_id=_partner_id(),
+            endpoint_id=endpoint_id,
+        )
+        session.commit()
+        return {**service.endpoint_view(endpoint), "secret": secret}
+
+
+@blp.route("/endpoints/<string:endpoint_id>/test")
+class TestEvent(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.response(202, TestEventSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, endpoint_id: str) -> Any:
+        """Send a webhook.test event to this endpoint
+
+        The event is queued; watch its delivery in the endpoint's deliveries.
+        """
+        session = web.session()
+        event = service.send_test(
+            session=session, partner_id=_partner_id(), endpoint_id=endpoint_id
+        )
+        session.commit()
+        return {"event_id": event.public_id, "type": event.type}, 202
+
+
+@blp.route("/endpoints/<string:endpoint_id>/deliveries")
+class Deliveries(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.arguments(DeliveryListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, DeliverySchema(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(400, response="BAD_REQUEST")
+    def get(self, endpoint_id: str, **args: Any) -> Any:
+        """List an endpoint's deliveries with their attempts
+
+        Newest first. Follow the `Link: rel="next"` header.
+        """
+        rows, cursor = service.list_deliveries(
+            session=web.session(),
+            partner_id=_partner_id(),
+            endpoint_id=endpoint_id,
+            status=args.get("status"),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+        return rows, 200, next_link(cursor)
+
+
+@blp.route("/deliveries/<string:delivery_id>/retry")
+class RetryDelivery(MethodView):
+    @auth.partner(blp, SCOPE)
+    @blp.response(202, DeliverySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, delivery_id: str) -> Any:
+        """Re-queue a failed delivery
+
+        It gets a new round of the retry schedule, with the same webhook-id.
+        """
+        session = web.session()
+        view = service.retry_delivery(
+            session=session, partner_id=_partner_id(), delivery_id=delivery_id
+        )
+        session.commit()
+        return view, 202

@@ -1,0 +1,175 @@
+"""A real HTTP receiver on 127.0.0.1 that verifies every delivery like a partner would,
+and helpers to start real `vigie worker` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+# behaviour(webhook_id, nth request for that id, nth request overall) -> (status, headers)
+Behaviour = Callable[[str, int, int], tuple[int, dict[str, str]]]
+
+
+@dataclass
+class Delivery:
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    payload: dict[str, Any] | None
+    verified_by: list[int]  # indexes of the secrets that verify it
+    path: str
+    at: float
+
+
+@dataclass
+class Receiver:
+    secrets: list[str] = field(default_factory=list)
+    behaviour: Behaviour | None = None
+    delay: float = 0.0
+    deliveries: list[Delivery] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length", "0"))
+        body = handler.rfile.read(length)
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        webhook_id = headers.get("webhook-id", "")
+        verified, payload = [], None
+        for index, secret in enumerate(list(self.secrets)):
+            try:
+                payload = Webhook(secret).verify(body, headers)
+                verified.append(index)
+            except WebhookVerificationError:
+                pass
+        with self.lock:
+            per_id = sum(1 for d in self.deliveries if d.webhook_id == webhook_id) + 1
+            overall = len(self.deliveries) + 1
+            self.deliveries.append(
+                Delivery(
+                    webhook_id, headers, body, payload, verified, handler.path, time.monotonic()
+                )
+            )
+        if self.delay:
+            time.sleep(self.delay)
+        status, extra = (
+            (200, {}) if self.behaviour is None else self.behaviour(webhook_id, per_id, overall)
+        )
+        handler.send_response(status)
+        for name, value in extra.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        handler.wfile.write(b"ok")
+
+    # -- reading what arrived --------------------------------------------------
+
+    def ids(self) -> Counter[str]:
+        with self.lock:
+            return Counter(d.webhook_id for d in self.deliveries)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; received {len(self.deliveries)} requests")
+
+    def wait_ids(self, expected: set[str], timeout: float = 30.0) -> None:
+        self.wait_for(lambda: expected <= set(self.ids()), timeout)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    receiver: Receiver
+
+    def do_POST(self) -> None:
+        self.server.receiver.handle(self)  # type: ignore[attr-defined]
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+def start_receiver(receiver: Receiver) -> tuple[_Server, threading.Thread]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.receiver = receiver  # type: ignore[attr-defined]
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+# -- real worker processes ------------------------------------------------------
+
+VIGIE = str(Path(sys.executable).parent / "vigie")
+
+
+def worker_env(config: Any, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env.update(
+        {
+            "VIGIE_ENV": "test",
+            "VIGIE_DATABASE_URL": config.database_url,
+            "VIGIE_SECRET_KEY": config.secret_key,
+            "VIGIE_DATA_KEY": config.data_key,
+            "VIGIE_VAR_DIR": config.var_dir,
+            "VIGIE_LOG_LEVEL": "WARNING",
+            "VIGIE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "VIGIE_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.2,0.2,0.2",
+            "VIGIE_WEBHOOK_RETRY_JITTER": "0",
+            "VIGIE_WORKER_POLL_SECONDS": "0.05",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def start_worker(config: Any, **overrides: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [VIGIE, "worker"],
+        env=worker_env(config, **overrides),
+        stdout=subprocess.DEVNULL,  # logs go to stderr, which pytest captures
+    )
+
+
+def stop_worker(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+def payload_types(receiver: Receiver) -> list[str]:
+    return [json.loads(d.body)["type"] for d in receiver.deliveries]
+
+
+# -- a periodic job for the scheduler tests ------------------------------------
+
+RUNS: list[float] = []
+
+
+def count_run(_runtime: Any) -> None:
+    RUNS.append(time.monotonic())
