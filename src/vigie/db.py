@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -94,10 +94,22 @@ class Database:
         self._write = sessionmaker(
             engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        self._lookup_engine = (
+            engine if engine.dialect.name == "sqlite"
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )  # fmt: skip
 
     @classmethod
     def from_config(cls, config: Config) -> Database:
         return cls(make_engine(database_url(config), busy_timeout_ms=config.sqlite_busy_timeout_ms))
+
+    def lookup(self) -> Connection:
+        """A connection for single-statement reads (authentication), to use as a context manager.
+
+        On PostgreSQL it runs in autocommit, saving the BEGIN and ROLLBACK round trips;
+        SQLite keeps its own BEGIN handling (the pysqlite isolation setting must not change).
+        """
+        return self._lookup_engine.connect()
 
     @property
     def is_sqlite(self) -> bool:

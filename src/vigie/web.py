@@ -37,7 +37,7 @@ def lookup() -> Iterator[Connection]:
     all, and on SQLite a write request does not hold the write lock (BEGIN IMMEDIATE)
     across parsing and validation. In WAL mode this read never waits for writers.
     """
-    with runtime().db.engine.connect() as connection:
+    with runtime().db.lookup() as connection:
         yield connection
 
 
