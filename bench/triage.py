@@ -369,9 +369,8 @@ def main() -> None:
             "The last two columns: the median time of the same service calls (the page, its "
             "related counts and the queue counts) run in process 200 times without HTTP, which "
             "is the part the indexes decide; and the 1-minute load average when the line was "
-            "measured. The machine is small and was shared with other test suites and "
-            "benchmarks while this ran, so HTTP latencies carry that noise; a load above the "
-            "core count means requests waited for a CPU.",
+            "measured: HTTP latencies depend on what else the two cores were doing, and a "
+            "load above the core count means requests waited for a CPU.",
             "",
             TABLE_HEADER,
             *all_rows,

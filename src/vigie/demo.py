@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from vigie import clock, migrate, worker
+from vigie.audit.service import Who
 from vigie.content import importing as content
 from vigie.operators import service as operators
 from vigie.operators.models import Operator
@@ -24,6 +25,8 @@ from vigie.reports import service as reports
 from vigie.reports.models import Report
 from vigie.reports.schemas import ReportSchema
 from vigie.runtime import Runtime
+from vigie.shelters import service as shelters
+from vigie.shelters.models import Shelter
 
 DEMO_PARTNERS = ("Airbnb (démo)", "Gîtes de France (démo)", "Air France (démo)")
 DEMO_STAFF = (
@@ -31,6 +34,41 @@ DEMO_STAFF = (
     ("Superviseur démo", "supervisor"),
     ("Éditrice démo", "editor"),
     ("Admin démo", "admin"),
+)
+
+
+# Fictional organisations, so the demo's shelter suggestions and referrals have something to show.
+DEMO_SHELTERS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Hébergement d'urgence Marseille (démo)",
+        "type": "emergency_shelter",
+        "departments": ["13"],
+        "accepts": ["women", "families", "minors"],
+        "languages": ["fr", "en", "ro"],
+        "capacity_total": 12,
+        "capacity_available": 3,
+        "contact": {"name": "SIAO 13 (démo)", "phone": "115"},
+    },
+    {
+        "name": "Réseau de centres protégés (démo)",
+        "type": "protected_shelter",
+        "departments": ["13", "64", "75"],
+        "accepts": ["women", "men"],
+        "languages": ["fr", "en", "es"],
+        "capacity_total": 6,
+        "capacity_available": 1,
+        "contact": {"name": "Coordination nationale (démo)"},
+    },
+    {
+        "name": "Association d'accompagnement Pays basque (démo)",
+        "type": "association",
+        "departments": ["64"],
+        "accepts": ["women", "men", "families"],
+        "languages": ["fr", "es"],
+        "capacity_total": 0,
+        "capacity_available": 0,
+        "contact": {"name": "Permanence (démo)"},
+    },
 )
 
 
@@ -103,6 +141,11 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             else:
                 token = operators.rotate_token(session=session, operator=account)
             credentials["staff"].append({"name": name, "role": role, "token": token})
+            if role == "admin":
+                admin = Who(actor=account.public_id, role=role, operator_id=account.id)
+        for shelter in DEMO_SHELTERS:
+            if session.scalar(select(Shelter.id).where(Shelter.name == shelter["name"])) is None:
+                shelters.create(session=session, who=admin, data=dict(shelter, integration=None))
         for raw in _demo_reports():
             seeded = session.scalar(
                 select(Report.id).where(

@@ -1,0 +1,101 @@
+"""`vigie demo` (the README's first command): one process serving the API and running the worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from live import free_port
+from payloads import stay_report
+from webhook_receiver import Receiver, start_receiver
+
+VIGIE = str(Path(sys.executable).parent / "vigie")
+
+
+def _call(url: str, key: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env |= {
+        "VIGIE_VAR_DIR": str(tmp_path / "var"),
+        "VIGIE_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver listens on loopback
+        "VIGIE_WORKER_POLL_SECONDS": "0.1",
+    }
+    out = tmp_path / "demo.out"
+    with out.open("w") as sink:
+        process = subprocess.Popen(
+            [VIGIE, "demo", "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Stop with Ctrl-C." not in out.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, out.read_text()
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", out.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_demo_prints_keys_and_serves_api_content_and_webhooks(demo):
+    url, printed = demo
+    assert f"{url}/docs" in printed
+    keys = re.findall(r"(vk_[A-Za-z0-9_-]{40,})", printed)
+    tokens = re.findall(r"(vo_[A-Za-z0-9_-]{40,})", printed)
+    assert len(keys) == 3
+    assert len(tokens) == 4
+    key = keys[0]
+
+    # Seeded awareness content is served.
+    status, items = _call(f"{url}/v1/content?locale=en", key)
+    assert status == 200
+    assert len(items) >= 8
+
+    # The worker runs: a report posted now reaches the partner's endpoint, signed.
+    receiver = Receiver()
+    server, _ = start_receiver(receiver)
+    try:
+        status, endpoint = _call(
+            f"{url}/v1/webhooks/endpoints",
+            key,
+            "POST",
+            {"url": receiver.url, "events": ["report.received"], "description": "test"},
+        )
+        assert status == 201
+        receiver.secrets.append(endpoint["secret"])
+        status, receipt = _call(
+            f"{url}/v1/reports", key, "POST", stay_report(partner_reference="DEMO-TEST-1")
+        )
+        assert status == 201
+        receiver.wait_for(lambda: len(receiver.deliveries) >= 1, timeout=30)
+        delivery = receiver.deliveries[0]
+        assert delivery.verified_by == [0]
+        assert delivery.payload["data"]["report_id"] == receipt["id"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # The seeded shelters are there for operators.
+    supervisor = tokens[1]
+    status, shelters = _call(f"{url}/v1/shelters", supervisor)
+    assert status == 200
+    assert len(shelters) == 3
