@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
+from vigie.audit.service import Who
 
 POSTGRES_URL = os.environ.get(
     "VIGIE_BENCH_CONTENT_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigie_bench_content"
@@ -69,7 +70,9 @@ def prepare(env: dict[str, str]) -> str:
     importing.load_seed(runtime)
     with runtime.db.unit() as session:
         service.load(session=session, documents=importing.parse(json.dumps(_extra_items())))
-        _, key = partners.create(session=session, name="Bench airline", scopes=["content:read"])
+        _, key = partners.create(
+            session=session, who=Who.system("bench"), name="Bench airline", scopes=["content:read"]
+        )
     runtime.db.dispose()
     return key
 

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
+from vigie.audit.service import Who
 
 SCRIPT = Path(__file__).with_name("ingest.lua")
 TARGET_SHARE = 0.35
@@ -42,7 +43,9 @@ def prepare(env: dict[str, str]) -> str:
         runtime = app.extensions["vigie"]
         migrate.upgrade(runtime.db.engine)
         with runtime.db.unit() as session:
-            _, key = service.create(session=session, name="bench", scopes=["reports:write"])
+            _, key = service.create(
+                session=session, who=Who.system("bench"), name="bench", scopes=["reports:write"]
+            )
         runtime.db.dispose()
         return key
     finally:

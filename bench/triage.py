@@ -33,6 +33,7 @@ from sqlalchemy import Engine, event, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from vigie import migrate
+from vigie.audit.service import Who
 from vigie.db import Database, make_engine
 from vigie.operators import service as operators
 from vigie.partners import service as partners
@@ -127,10 +128,17 @@ def fill(engine: Engine, total: int, open_count: int) -> tuple[str, float]:
     db = Database(engine)
     with db.unit() as session:
         partner_ids = [
-            partners.create(session=session, name=f"Partner {n}", scopes=["reports:write"])[0].id
+            partners.create(
+                session=session,
+                who=Who.system("bench"),
+                name=f"Partner {n}",
+                scopes=["reports:write"],
+            )[0].id
             for n in range(PARTNERS)
         ]
-        _, token = operators.create(session=session, name="Bench operator", role="operator")
+        _, token = operators.create(
+            session=session, who=Who.system("bench"), name="Bench operator", role="operator"
+        )
     now = datetime.now(UTC)
     columns = list(next(_rows(1, 1, [1], now)))
     started = time.perf_counter()

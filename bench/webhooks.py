@@ -33,6 +33,7 @@ from standardwebhooks import Webhook
 
 import common
 from payloads import stay_report
+from vigie.audit.service import Who
 
 URL = os.environ.get(
     "VIGIE_BENCH_POSTGRES_URL",
@@ -120,7 +121,9 @@ def main() -> None:
     server, hook = receiver(arrivals)
     settings = webhooks.Settings.from_config(runtime.config)
     with runtime.db.unit() as session:
-        partner, key = partners.create(session=session, name="Bench", scopes=["reports:write"])
+        partner, key = partners.create(
+            session=session, who=Who.system("bench"), name="Bench", scopes=["reports:write"]
+        )
         _, arrivals.secret = webhooks.create_endpoint(
             session=session,
             crypto=runtime.crypto,

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from payloads import stay_report
 from vigie import clock, migrate
 from vigie.app import create_app
+from vigie.audit.service import Who
 from vigie.db import Database, make_engine
 from vigie.models import Base
 
@@ -152,6 +153,7 @@ def client(app: Flask) -> FlaskClient:
 
 # -- factories -----------------------------------------------------------------
 
+SEEDER = Who.system("tests")  # fixtures create accounts as an admin command would
 ALL_SCOPES = ("reports:write", "reports:read", "content:read", "webhooks:manage")
 
 
@@ -169,7 +171,7 @@ def make_partner(db: Database) -> Callable[..., Actor]:
 
     def factory(name: str = "Plateforme test", scopes: tuple[str, ...] = ALL_SCOPES) -> Actor:
         with db.unit() as session:
-            partner, key = service.create(session=session, name=name, scopes=scopes)
+            partner, key = service.create(session=session, who=SEEDER, name=name, scopes=scopes)
             return Actor(id=partner.public_id, pk=partner.id, name=partner.name, secret=key)
 
     return factory
@@ -186,7 +188,9 @@ def make_staff(db: Database) -> Callable[..., Actor]:
 
     def factory(role: str = "operator", name: str | None = None) -> Actor:
         with db.unit() as session:
-            account, token = service.create(session=session, name=name or f"{role} test", role=role)
+            account, token = service.create(
+                session=session, who=SEEDER, name=name or f"{role} test", role=role
+            )
             return Actor(id=account.public_id, pk=account.id, role=role, secret=token)
 
     return factory

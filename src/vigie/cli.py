@@ -43,6 +43,15 @@ def _unit() -> Iterator[Session]:
         raise click.ClickException(str(problem)) from None
 
 
+def _cli_who() -> Any:
+    """The author of an admin command, for the audit log: the operating-system account."""
+    import getpass
+
+    from vigie.audit.service import Who
+
+    return Who(actor=f"cli:{getpass.getuser()}", role="admin")
+
+
 def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(payload, ensure_ascii=False) if as_json else text)
 
@@ -103,7 +112,9 @@ def partner_create(name: str, scopes: str, as_json: bool) -> None:
     from vigie.partners import service
 
     with _unit() as session:
-        created, key = service.create(session=session, name=name, scopes=scopes.split(","))
+        created, key = service.create(
+            session=session, who=_cli_who(), name=name, scopes=scopes.split(",")
+        )
         payload = {
             "id": created.public_id,
             "name": created.name,
@@ -150,7 +161,7 @@ def partner_revoke(partner_id: str, as_json: bool) -> None:
     from vigie.partners import service
 
     with _unit() as session:
-        revoked = service.revoke(session=session, public_id=partner_id)
+        revoked = service.revoke(session=session, who=_cli_who(), public_id=partner_id)
         payload = {"id": revoked.public_id, "revoked": True}
     _emit(as_json, payload, f"{partner_id} revoked")
 
@@ -164,7 +175,9 @@ def partner_rotate(partner_id: str, as_json: bool) -> None:
     from vigie.partners import service
 
     with _unit() as session:
-        rotated, key, scopes = service.rotate_key(session=session, public_id=partner_id)
+        rotated, key, scopes = service.rotate_key(
+            session=session, who=_cli_who(), public_id=partner_id
+        )
         payload = {"id": rotated.public_id, "name": rotated.name, "api_key": key, "scopes": scopes}
     _emit(as_json, payload, f"new API key for {partner_id} (shown once): {key}")
 
@@ -186,7 +199,7 @@ def operator_create(name: str, role: str, as_json: bool) -> None:
     from vigie.operators import service
 
     with _unit() as session:
-        created, token = service.create(session=session, name=name, role=role)
+        created, token = service.create(session=session, who=_cli_who(), name=name, role=role)
         payload = {"id": created.public_id, "name": created.name, "role": role, "token": token}
     _emit(
         as_json,

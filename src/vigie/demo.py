@@ -28,6 +28,7 @@ from vigie.runtime import Runtime
 from vigie.shelters import service as shelters
 from vigie.shelters.models import Shelter
 
+DEMO_SEEDER = Who.system("demo")
 DEMO_PARTNERS = ("Airbnb (démo)", "Gîtes de France (démo)", "Air France (démo)")
 DEMO_STAFF = (
     ("Opératrice démo", "operator"),
@@ -123,13 +124,16 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             existing = session.scalar(select(Partner).where(Partner.name == name))
             if existing is None:
                 created, key = partners.create(
+                    who=DEMO_SEEDER,
                     session=session,
                     name=name,
                     scopes=["reports:write", "reports:read", "content:read", "webhooks:manage"],
                 )
                 partner_id, public_id = created.id, created.public_id
             else:
-                _, key, _ = partners.rotate_key(session=session, public_id=existing.public_id)
+                _, key, _ = partners.rotate_key(
+                    session=session, who=DEMO_SEEDER, public_id=existing.public_id
+                )
                 partner_id, public_id = existing.id, existing.public_id
             credentials["partners"].append({"id": public_id, "name": name, "api_key": key})
             if name == DEMO_PARTNERS[0]:
@@ -137,9 +141,11 @@ def seed(runtime: Runtime) -> dict[str, Any]:
         for name, role in DEMO_STAFF:
             account = session.scalar(select(Operator).where(Operator.name == name))
             if account is None:
-                account, token = operators.create(session=session, name=name, role=role)
+                account, token = operators.create(
+                    session=session, who=DEMO_SEEDER, name=name, role=role
+                )
             else:
-                token = operators.rotate_token(session=session, operator=account)
+                token = operators.rotate_token(session=session, who=DEMO_SEEDER, operator=account)
             credentials["staff"].append({"name": name, "role": role, "token": token})
             if role == "admin":
                 admin = Who(actor=account.public_id, role=role, operator_id=account.id)

@@ -48,8 +48,10 @@ def test_every_action_is_recorded_without_free_text(app, client, make_staff, wor
     text = response.get_data(as_text=True)
     assert "Appel du 17" not in text
     assert "Note confidentielle" not in text
-    assert [e["seq"] for e in log] == [1, 2, 3, 4]
-    assert _verify(app) == (0, {**_verify(app)[1], "ok": True, "entries": 4})
+    seqs = [e["seq"] for e in log]
+    assert seqs == list(range(seqs[0], seqs[0] + 4))
+    # Before them: the partner's and the operator's accounts; after: the supervisor's.
+    assert _verify(app) == (0, {**_verify(app)[1], "ok": True, "entries": seqs[-1] + 1})
 
 
 def test_only_supervisors_read_the_log(client, worked, make_staff):
@@ -60,11 +62,15 @@ def test_only_supervisors_read_the_log(client, worked, make_staff):
 
 def test_pages_of_the_log(client, worked, make_staff):
     sam = make_staff("supervisor")
-    first = client.get("/v1/audit?limit=3", headers=sam.headers)
-    assert len(first.get_json()) == 3
-    link = first.headers["Link"]
-    rest = client.get(link[link.index("<") + 1 : link.index(">")], headers=sam.headers)
-    assert [e["seq"] for e in rest.get_json()] == [4]
+    page = client.get("/v1/audit?limit=3", headers=sam.headers)
+    assert len(page.get_json()) == 3
+    seqs = [e["seq"] for e in page.get_json()]
+    while "Link" in page.headers:
+        link = page.headers["Link"]
+        page = client.get(link[link.index("<") + 1 : link.index(">")], headers=sam.headers)
+        seqs += [e["seq"] for e in page.get_json()]
+    # Accounts (partner, operator, supervisor) and the four actions on the report, in order.
+    assert seqs == list(range(1, 8))
 
 
 def test_a_deleted_entry_breaks_the_chain(app, db, worked):
@@ -92,4 +98,5 @@ def test_a_rewritten_entry_with_a_recomputed_hash_still_breaks_the_chain(app, db
 def test_verify_speaks_plainly(app, worked):
     result = app.test_cli_runner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 0
-    assert result.output.startswith("ok: 4 entries, head ")
+    # The partner's and operator's accounts, then four actions on the report.
+    assert result.output.startswith("ok: 6 entries, head ")

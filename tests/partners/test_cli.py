@@ -63,3 +63,26 @@ def test_api_keys_are_stored_only_as_hashes(app, db):
         rows = conn.execute(text("SELECT * FROM api_keys")).all()
     assert rows
     assert out["api_key"] not in repr(rows)
+
+
+def test_admin_commands_are_audited_without_secrets(app, client, make_staff):
+    created = json.loads(_run(app, "partner", "create", "--name", "Air", "--json"))
+    rotated = json.loads(_run(app, "partner", "rotate-key", created["id"], "--json"))
+    _run(app, "partner", "revoke", created["id"])
+    staff = json.loads(
+        _run(app, "operator", "create", "--name", "Lou", "--role", "operator", "--json")
+    )
+    supervisor = make_staff("supervisor")
+
+    response = client.get("/v1/audit", headers=supervisor.headers)
+    log = response.get_json()
+    by_target = [(e["action"], e["target"]) for e in log if e["actor"].startswith("cli:")]
+    assert by_target == [
+        ("partner.created", created["id"]),
+        ("partner.key_rotated", created["id"]),
+        ("partner.revoked", created["id"]),
+        ("operator.created", staff["id"]),
+    ]
+    text = response.get_data(as_text=True)
+    for secret in (created["api_key"], rotated["api_key"], staff["token"]):
+        assert secret not in text

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from payloads import flight_report, stay_report
 from vigie import migrate
+from vigie.audit.service import Who
 from vigie.cli import main
 from vigie.crypto import Crypto
 from vigie.db import make_engine
@@ -71,7 +72,9 @@ def test_plaintext_is_absent_from_the_sqlite_file_and_wal(make_app, tmp_path):
     from vigie.partners import service
 
     with app.extensions["vigie"].db.unit() as session:
-        _, key = service.create(session=session, name="Gîtes", scopes=["reports:write"])
+        _, key = service.create(
+            session=session, who=Who.system("tests"), name="Gîtes", scopes=["reports:write"]
+        )
     client = app.test_client()
     for body in _sensitive_reports():
         response = client.post("/v1/reports", json=body, headers={"Authorization": f"Bearer {key}"})
@@ -157,7 +160,9 @@ def test_keys_rotate_re_encrypts_everything_under_the_new_key(app, make_app, db)
     from vigie.partners import service
 
     with before.extensions["vigie"].db.unit() as session:
-        _, key = service.create(session=session, name="P", scopes=["reports:write"])
+        _, key = service.create(
+            session=session, who=Who.system("tests"), name="P", scopes=["reports:write"]
+        )
     client = before.test_client()
     for body in _sensitive_reports():
         client.post("/v1/reports", json=body, headers={"Authorization": f"Bearer {key}"})
@@ -215,7 +220,9 @@ def test_sqlite_checkpointed_file_has_no_plaintext_either(make_app, tmp_path):
     from vigie.partners import service
 
     with app.extensions["vigie"].db.unit() as session:
-        _, key = service.create(session=session, name="P", scopes=["reports:write"])
+        _, key = service.create(
+            session=session, who=Who.system("tests"), name="P", scopes=["reports:write"]
+        )
     client = app.test_client()
     for body in _sensitive_reports():
         client.post("/v1/reports", json=body, headers={"Authorization": f"Bearer {key}"})

@@ -6,13 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigie import auth, clock
+from vigie.audit import service as audit
+from vigie.audit.service import Who
 from vigie.errors import Invalid
 from vigie.ids import new_id
 from vigie.operators.models import Operator
 
 
-def create(*, session: Session, name: str, role: str) -> tuple[Operator, str]:
-    """A new staff account and its bearer token (returned once, stored as a hash)."""
+def create(*, session: Session, who: Who, name: str, role: str) -> tuple[Operator, str]:
+    """A new staff account and its bearer token (returned once, stored as a hash); audited."""
     if role not in auth.ROLES:
         raise Invalid(f"The role must be one of {', '.join(auth.ROLES)}.", field="role")
     if not name.strip():
@@ -27,6 +29,13 @@ def create(*, session: Session, name: str, role: str) -> tuple[Operator, str]:
     )
     session.add(operator)
     session.flush()
+    audit.record(
+        session=session,
+        who=who,
+        action="operator.created",
+        target=operator.public_id,
+        details={"role": role},
+    )
     return operator, token
 
 
@@ -34,8 +43,11 @@ def list_(*, session: Session) -> list[Operator]:
     return list(session.scalars(select(Operator).order_by(Operator.id)))
 
 
-def rotate_token(*, session: Session, operator: Operator) -> str:
-    """A new token for an account; the old one stops working now."""
+def rotate_token(*, session: Session, who: Who, operator: Operator) -> str:
+    """A new token for an account; the old one stops working now. Audited."""
     token = auth.new_operator_token()
     operator.token_hash = auth.digest(token)
+    audit.record(
+        session=session, who=who, action="operator.token_rotated", target=operator.public_id
+    )
     return token

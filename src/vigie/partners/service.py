@@ -8,6 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vigie import auth, clock
+from vigie.audit import service as audit
+from vigie.audit.service import Who
 from vigie.errors import Invalid, NotFound
 from vigie.ids import new_id
 from vigie.partners.models import ApiKey, Partner
@@ -38,14 +40,21 @@ def _issue_key(session: Session, partner: Partner, scopes: list[str]) -> str:
     return key
 
 
-def create(*, session: Session, name: str, scopes: Iterable[str]) -> tuple[Partner, str]:
-    """A new partner and its first API key (returned once, stored as a hash)."""
+def create(*, session: Session, who: Who, name: str, scopes: Iterable[str]) -> tuple[Partner, str]:
+    """A new partner and its first API key (returned once, stored as a hash); audited."""
     chosen = _check_scopes(scopes)
     if not name.strip():
         raise Invalid("The name must not be empty.", field="name")
     partner = Partner(public_id=new_id("ptn"), name=name.strip(), created_at=clock.now())
     session.add(partner)
     session.flush()
+    audit.record(
+        session=session,
+        who=who,
+        action="partner.created",
+        target=partner.public_id,
+        details={"scopes": chosen},
+    )
     return partner, _issue_key(session, partner, chosen)
 
 
@@ -68,8 +77,8 @@ def active_key(*, session: Session, partner: Partner) -> ApiKey | None:
     )
 
 
-def revoke(*, session: Session, public_id: str) -> Partner:
-    """Revoke the partner and every key it holds; effective on the next request."""
+def revoke(*, session: Session, who: Who, public_id: str) -> Partner:
+    """Revoke the partner and every key it holds; effective on the next request. Audited."""
     partner = get(session=session, public_id=public_id)
     now = clock.now()
     partner.revoked_at = partner.revoked_at or now
@@ -78,11 +87,12 @@ def revoke(*, session: Session, public_id: str) -> Partner:
         .where(ApiKey.partner_id == partner.id, ApiKey.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    audit.record(session=session, who=who, action="partner.revoked", target=partner.public_id)
     return partner
 
 
-def rotate_key(*, session: Session, public_id: str) -> tuple[Partner, str, list[str]]:
-    """Issue a new key with the same scopes and revoke the old ones at once."""
+def rotate_key(*, session: Session, who: Who, public_id: str) -> tuple[Partner, str, list[str]]:
+    """Issue a new key with the same scopes and revoke the old ones at once. Audited."""
     partner = get(session=session, public_id=public_id)
     if partner.revoked_at is not None:
         raise Invalid("A revoked partner cannot get a new key.", field="id")
@@ -94,4 +104,11 @@ def rotate_key(*, session: Session, public_id: str) -> tuple[Partner, str, list[
         .values(revoked_at=clock.now())
     )
     chosen = sorted(scopes)
+    audit.record(
+        session=session,
+        who=who,
+        action="partner.key_rotated",
+        target=partner.public_id,
+        details={"scopes": chosen},
+    )
     return partner, _issue_key(session, partner, chosen), chosen
