@@ -315,3 +315,22 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
     assert len(receiver.deliveries) == 1
     assert receiver.deliveries[0].headers["host"] == f"pinned.example:{port}"
     assert receiver.deliveries[0].path == "/h"
+
+
+def test_deleting_an_endpoint_fails_what_was_waiting_for_it(
+    client, partner, post_report, receiver, deliverer, db
+):
+    receiver.behaviour = lambda _id, _nth, _total: (500, {})
+    endpoint = _endpoint(client, partner, receiver)
+    post_report(partner)
+    _drain(deliverer(), until=lambda: len(receiver.deliveries) >= 1)
+    assert len(receiver.deliveries) == 1  # the first attempt failed; a retry is scheduled
+
+    deleted = client.delete(f"/v1/webhooks/endpoints/{endpoint['id']}", headers=partner.headers)
+    assert deleted.status_code == 204
+    with db.unit() as session:
+        delivery = session.scalar(select(WebhookDelivery))
+    assert (delivery.status, delivery.last_error) == ("failed", "endpoint_deleted")
+    clock.travel(3600)  # past every retry delay: nothing is sent to a deleted endpoint
+    _drain(deliverer())
+    assert len(receiver.deliveries) == 1

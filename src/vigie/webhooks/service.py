@@ -247,6 +247,14 @@ def delete_endpoint(*, session: Session, partner_id: int | None, endpoint_id: st
     endpoint.previous_secret_enc = None
     endpoint.previous_secret_expires_at = None
     endpoint.updated_at = now
+    # Nothing more will be sent there: what was waiting is failed, and says why.
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+        .values(
+            status="failed", last_error="endpoint_deleted", next_attempt_at=None, updated_at=now
+        )
+    )
 
 
 def rotate_secret(
