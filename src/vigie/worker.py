@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -61,9 +61,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
 )
 
 # Outbox events younger than this are looked for at every cycle; older ones (a transaction
-# that committed very late) are caught by a full scan every FULL_SCAN_SECONDS.
+# that committed very late) are caught by a wider scan every FULL_SCAN_SECONDS. That scan
+# covers the whole outbox once per process, then only what is newer than the previous
+# complete scan less LATE_COMMIT_MARGIN (no request transaction lives that long), so its
+# cost does not grow with the outbox.
 RECENT_WINDOW = timedelta(minutes=15)
 FULL_SCAN_SECONDS = 60.0
+LATE_COMMIT_MARGIN = timedelta(hours=1)
 FAN_OUT_BATCH = 500
 
 
@@ -94,6 +98,7 @@ class Deliverer:
         self.done: queue.SimpleQueue[webhooks.Outcome] = queue.SimpleQueue()
         self.wake = threading.Event()
         self._last_full_scan = 0.0
+        self._swept_until: datetime | None = None  # wall clock of the last complete scan
         self._last_fan_out = 0.0
         self._backlog = False
         if self.settings.lease_seconds < http.TOTAL_TIMEOUT + 5:
@@ -225,7 +230,13 @@ class Deliverer:
             return 0
         self._last_fan_out = now
         full = now - self._last_full_scan >= FULL_SCAN_SECONDS
-        since = None if full else clock.now() - RECENT_WINDOW
+        started = clock.now()
+        if not full:
+            since: datetime | None = started - RECENT_WINDOW
+        elif self._swept_until is not None:
+            since = self._swept_until - LATE_COMMIT_MARGIN
+        else:
+            since = None
         pending = select(OutboxEvent.id).where(
             ~exists().where(WebhookDispatch.event_id == OutboxEvent.id)
         )
@@ -234,7 +245,7 @@ class Deliverer:
         with self.db.unit(write=False) as session:
             if session.scalar(pending.limit(1)) is None:
                 if full:
-                    self._last_full_scan = now
+                    self._last_full_scan, self._swept_until = now, started
                 self._backlog = False
                 return 0
         with self.db.unit(write=True) as session:
@@ -243,7 +254,7 @@ class Deliverer:
             )
         self._backlog = handled >= FAN_OUT_BATCH
         if full and not self._backlog:
-            self._last_full_scan = now
+            self._last_full_scan, self._swept_until = now, started
         return handled
 
     def _send(self, job: webhooks.Job) -> webhooks.Outcome:

@@ -334,3 +334,26 @@ def test_deleting_an_endpoint_fails_what_was_waiting_for_it(
     clock.travel(3600)  # past every retry delay: nothing is sent to a deleted endpoint
     _drain(deliverer())
     assert len(receiver.deliveries) == 1
+
+
+def test_an_event_that_commits_late_is_still_delivered(
+    client, partner, receiver, deliverer, db, monkeypatch
+):
+    from vigie import worker
+
+    monkeypatch.setattr(worker, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
+    _endpoint(client, partner, receiver)
+    running = deliverer()
+    running.cycle()  # a first, complete scan finds nothing
+    clock.travel(-20 * 60)  # an event stamped 20 minutes ago (outside the recent window)...
+    with db.unit() as session:  # ...whose transaction commits only now
+        outbox.emit(
+            session=session,
+            type="report.received",
+            partner_id=partner["pk"],
+            data={"report_id": "rep_late"},
+        )
+    clock.reset()
+    time.sleep(0.3)  # past the worker's poll interval
+    _drain(running, until=lambda: len(receiver.deliveries) >= 1)
+    assert [d.payload["data"]["report_id"] for d in receiver.deliveries] == ["rep_late"]
