@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from vigie import clock
 from vigie.content import locales
 from vigie.content.models import STATUSES
 from vigie.pagination import PageArgsSchema
@@ -18,6 +20,13 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 MIME = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,99}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _in_range(value: datetime) -> None:
+    if not clock.in_range(value):
+        raise ValidationError(clock.OUT_OF_RANGE)
+
+
 PHONE = re.compile(r"^\+?[0-9][0-9 ]{1,19}$")
 DEFAULT_PAGE = 20
 
@@ -94,7 +103,9 @@ class ContentInSchema(Schema):
         load_default=list,
         validate=[validate.Length(max=10), _distinct],
     )
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True, load_default=None)
+    expires_at = fields.AwareDateTime(
+        format="iso", allow_none=True, load_default=None, validate=_in_range
+    )
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
         values=fields.Nested(TranslationSchema),
@@ -122,7 +133,7 @@ class ContentPatchSchema(Schema):
         fields.String(validate=validate.Regexp(SLUG)),
         validate=[validate.Length(max=10), _distinct],
     )
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+    expires_at = fields.AwareDateTime(format="iso", allow_none=True, validate=_in_range)
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
         values=fields.Nested(TranslationSchema, allow_none=True),
