@@ -16,6 +16,7 @@ from vigie import auth, errors, logs, web
 from vigie.config import Config, load_config
 from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
 from vigie.runtime import Runtime
+from vigie.validators import NUL_DETAIL
 
 log = logging.getLogger("vigie.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -85,9 +86,6 @@ def _start_request() -> None:
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("Send the body as application/json.")
     _reject_nul()
-
-
-NUL_DETAIL = "Text must not contain the NUL character (U+0000)."
 
 
 def _reject_nul() -> None:

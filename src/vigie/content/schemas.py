@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from vigie import clock
 from vigie.content import locales
 from vigie.content.models import STATUSES
 from vigie.pagination import PageArgsSchema
 from vigie.reports.vocabulary import EXPLOITATION_CODES
+from vigie.validators import in_range
 
 AUDIENCES = ("hosts", "hotel_staff", "travellers", "cabin_crew", "ground_staff", "general_public")
 KINDS = ("guide", "checklist", "poster", "briefing", "announcement", "video")
@@ -20,11 +19,6 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 MIME = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,99}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _in_range(value: datetime) -> None:
-    if not clock.in_range(value):
-        raise ValidationError(clock.OUT_OF_RANGE)
 
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ]{1,19}$")
@@ -104,7 +98,7 @@ class ContentInSchema(Schema):
         validate=[validate.Length(max=10), _distinct],
     )
     expires_at = fields.AwareDateTime(
-        format="iso", allow_none=True, load_default=None, validate=_in_range
+        format="iso", allow_none=True, load_default=None, validate=in_range
     )
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
@@ -133,7 +127,7 @@ class ContentPatchSchema(Schema):
         fields.String(validate=validate.Regexp(SLUG)),
         validate=[validate.Length(max=10), _distinct],
     )
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True, validate=_in_range)
+    expires_at = fields.AwareDateTime(format="iso", allow_none=True, validate=in_range)
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
         values=fields.Nested(TranslationSchema, allow_none=True),

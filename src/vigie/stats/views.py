@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from vigie import auth, clock, web
 from vigie.errors import Invalid, field_error
 from vigie.stats import service
+from vigie.validators import in_range
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Indicators of the plan")
-
-
-def _in_range(value: datetime) -> None:
-    if not clock.in_range(value):
-        raise ValidationError(clock.OUT_OF_RANGE)
 
 
 class IndicatorArgsSchema(Schema):
     from_ = fields.AwareDateTime(
         data_key="from",
         format="iso",
-        validate=_in_range,
+        validate=in_range,
         metadata={"description": "Default: 30 days before `to`"},
     )
     to = fields.AwareDateTime(
-        format="iso", validate=_in_range, metadata={"description": "Default: now (exclusive)"}
+        format="iso", validate=in_range, metadata={"description": "Default: now (exclusive)"}
     )
     group_by = fields.String(validate=validate.OneOf(service.GROUP_BY))
 
