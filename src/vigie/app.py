@@ -16,6 +16,7 @@ from vigie import auth, errors, logs, web
 from vigie.config import Config, load_config
 from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
 from vigie.runtime import Runtime
+from vigie.validators import NUL_DETAIL
 
 log = logging.getLogger("vigie.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -84,6 +85,37 @@ def _start_request() -> None:
         mimetype = request.mimetype
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("Send the body as application/json.")
+    _reject_nul()
+
+
+def _reject_nul() -> None:
+    """No identifier or stored text may hold U+0000: PostgreSQL's text type cannot."""
+    if "\x00" in request.path:
+        raise errors.NotFound("No such resource.")
+    # JSON can only carry NUL as the escape \u0000: scan the bytes before parsing anything.
+    if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in request.get_data():
+        field = _nul_field(request.get_json(silent=True), "")
+        if field is not None:
+            raise errors.Invalid(NUL_DETAIL, errors=[errors.field_error(field, NUL_DETAIL)])
+
+
+def _nul_field(value: Any, prefix: str) -> str | None:
+    """The dotted path of the first string (or key) holding NUL, if any."""
+    if isinstance(value, str):
+        return (prefix or "(body)") if "\x00" in value else None
+    if isinstance(value, list):
+        items = ((f"{prefix}[{i}]", item) for i, item in enumerate(value))
+    elif isinstance(value, dict):
+        items = ((f"{prefix}.{k}" if prefix else str(k), item) for k, item in value.items())
+    else:
+        return None
+    for name, item in items:
+        if "\x00" in name:
+            return name
+        found = _nul_field(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _has_body() -> bool:

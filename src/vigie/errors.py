@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -217,11 +217,19 @@ def register(app: Flask) -> None:
 class FieldErrorSchema(Schema):
     field = fields.String(metadata={"description": "Dotted path of the field, e.g. stay.check_out"})
     pointer = fields.String(metadata={"description": "JSON pointer into the request body"})
+    in_ = fields.String(
+        data_key="in",
+        metadata={"description": "Where the field is when not in the body: query, header, path"},
+    )
     detail = fields.String()
 
 
 class ProblemSchema(Schema):
     """RFC 9457 problem document."""
+
+    class Meta:
+        # RFC 9457 extension members (e.g. `allowed` on a 409) are part of the document.
+        unknown = INCLUDE
 
     type = fields.String(metadata={"example": "/problems/validation-error"})
     title = fields.String(metadata={"example": "Unprocessable Content"})

@@ -100,3 +100,17 @@ def test_verify_speaks_plainly(app, worked):
     assert result.exit_code == 0
     # The partner's and operator's accounts, then four actions on the report.
     assert result.output.startswith("ok: 6 entries, head ")
+
+
+@pytest.mark.parametrize("name", ["report_id", "actor", "action"])
+def test_nul_in_a_filter_is_422_naming_it(client, make_staff, name):
+    # Found by the API fuzz on PostgreSQL: a NUL in a WHERE clause was a 500.
+    response = client.get(f"/v1/audit?{name}=x%00", headers=make_staff("supervisor").headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {
+            "field": name,
+            "in": "query",
+            "detail": "Text must not contain the NUL character (U+0000).",
+        }
+    ]

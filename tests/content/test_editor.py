@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from content_payloads import item_body
@@ -241,3 +242,20 @@ def test_concurrent_publishes_get_distinct_ordered_instants(client, editor, db):
         stamps = [service.get(session=session, item_id=i).updated_at for i in ids]
     assert token.startswith("6:")
     assert len(set(stamps)) == 6
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"])
+def test_expiry_out_of_range_is_422_not_500(client, make_staff, when):
+    # Found by tests/test_api_fuzz.py: storing these in UTC overflowed (a 500).
+    editor = make_staff("editor")
+    created = client.post(
+        "/v1/admin/content", json=item_body(expires_at=when), headers=editor.headers
+    )
+    assert created.status_code == 422
+    assert created.get_json()["errors"][0]["field"] == "expires_at"
+    item = client.post("/v1/admin/content", json=item_body(), headers=editor.headers).get_json()
+    patched = client.patch(
+        f"/v1/admin/content/{item['id']}", json={"expires_at": when}, headers=editor.headers
+    )
+    assert patched.status_code == 422
+    assert patched.get_json()["errors"][0]["field"] == "expires_at"

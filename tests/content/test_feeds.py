@@ -142,3 +142,14 @@ def test_media_links_reach_both_feeds(client, partner, publish):
     ]
     item = client.get("/v1/content", headers=partner.headers).get_json()[0]
     assert item["media"] == [media]
+
+
+def test_json_feed_is_documented_as_the_object_it_is(client, partner, seeded):
+    # Found by tests/test_api_fuzz.py: the document said a JSON Feed was a JSON string.
+    documented = client.get("/openapi.json").get_json()["paths"]["/v1/content/feed.json"]["get"]
+    schema = documented["responses"]["200"]["content"]["application/feed+json"]["schema"]
+    assert schema["type"] == "object"
+    served = client.get("/v1/content/feed.json?audience=hosts", headers=partner.headers)
+    body = json.loads(served.data)
+    assert isinstance(body, dict)
+    assert set(schema["required"]) <= set(body)

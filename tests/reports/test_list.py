@@ -156,3 +156,11 @@ def test_updated_since_keeps_reports_updated_at_or_after_it(client, partner, pos
         headers=partner.headers,
     )
     assert response.get_json() == []
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00%2B05:00", "9999-12-31T23:00:00-05:00"])
+def test_updated_since_out_of_range_is_422_not_500(client, partner, since):
+    # Found by the API fuzz: converting these to UTC overflowed Python's datetime.
+    response = client.get(f"/v1/reports?updated_since={since}", headers=partner.headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "updated_since"

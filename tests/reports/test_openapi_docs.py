@@ -61,3 +61,16 @@ def test_documented_problem_examples_match_real_answers(client, partner):
             example["title"],
             example["status"],
         )
+
+
+def test_query_field_errors_match_the_documented_problem_schema(client, partner):
+    # Found by tests/test_api_fuzz.py: errors in the query carry "in", which the
+    # documented FieldError (closed to other members) did not allow.
+    spec = client.get("/openapi.json").get_json()
+    field_error = spec["components"]["schemas"]["FieldError"]
+    answer = client.get("/v1/reports?cursor=nope", headers=partner.headers).get_json()
+    (entry,) = answer["errors"]
+    assert entry["in"] == "query"
+    assert set(entry) <= set(field_error["properties"])
+    # RFC 9457 extension members (such as `allowed` on a 409) are part of a problem.
+    assert spec["components"]["schemas"]["Problem"]["additionalProperties"] is True

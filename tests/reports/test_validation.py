@@ -153,3 +153,18 @@ def test_each_nested_error_is_reported(partner, post_report):
     body["stay"]["guest_count"] = -1
     fields = {e["field"] for e in post_report(partner, body).get_json()["errors"]}
     assert {"persons.count", "stay.guest_count"} <= fields
+
+
+def test_nul_in_a_report_id_is_404_not_500(partner, client):
+    # Found by the API fuzz on PostgreSQL, whose text type cannot hold U+0000.
+    response = client.get("/v1/reports/rep_%00x", headers=partner.headers)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_nul_in_report_text_is_422_naming_the_field(partner, post_report, db):
+    response = post_report(partner, stay_report(partner_reference="ref\x00"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "partner_reference"
+    with db.unit() as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0

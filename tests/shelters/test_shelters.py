@@ -203,3 +203,43 @@ def test_partners_never_reach_shelters_or_referrals(client, partner, post_report
         client.get(f"/v1/triage/reports/{rid}/referrals", headers=partner.headers).status_code
         == 403
     )
+
+
+def test_nul_in_a_shelter_field_is_422_naming_it_on_every_engine(client, make_staff):
+    # Found by tests/test_api_fuzz.py: PostgreSQL text cannot hold U+0000, so this was a 500.
+    admin = make_staff("admin")
+    body = {
+        "name": "SIAO\x00 13",
+        "type": "emergency_shelter",
+        "departments": ["13"],
+        "capacity_total": 1,
+        "capacity_available": 1,
+    }
+    response = client.post("/v1/shelters", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == [
+        {
+            "field": "name",
+            "pointer": "#/name",
+            "detail": "Text must not contain the NUL character (U+0000).",
+        }
+    ]
+    nested = client.post(
+        "/v1/shelters",
+        json={**body, "name": "SIAO 13", "contact": {"notes": "ok", "name": "Perm\x00anence"}},
+        headers=admin.headers,
+    ).get_json()
+    assert nested["errors"][0]["pointer"] == "#/contact/name"
+    assert client.get("/v1/shelters", headers=admin.headers).get_json() == []
+    # A literal backslash-u text is not a NUL and is stored as sent.
+    literal = client.post("/v1/shelters", json={**body, "name": "C:\\u0000"}, headers=admin.headers)
+    assert literal.status_code == 201
+    assert literal.get_json()["name"] == "C:\\u0000"
+
+
+def test_nul_in_a_shelter_id_is_404(client, make_staff):
+    admin = make_staff("admin")
+    response = client.get("/v1/shelters/shl_%00", headers=admin.headers)
+    assert response.status_code == 404
+    assert response.get_json()["status"] == 404

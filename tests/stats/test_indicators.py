@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from triage_support import P1, claim, move, report
 from vigie import clock
 
@@ -91,3 +93,20 @@ def test_only_supervisors_and_admins(client, make_staff, partner):
     assert (
         client.get("/v1/stats/indicators", headers=make_staff("admin").headers).status_code == 200
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=0001-01-01T00:02:00Z",  # 30 days before it is before year 1
+        "to=9999-12-31T23:00:00-05:00",  # past year 9999 in UTC
+        "from=0001-01-01T00:00:00%2B05:00",  # before year 1 in UTC
+    ],
+)
+def test_dates_out_of_range_are_422_not_500(client, make_staff, query):
+    # Found by tests/test_api_fuzz.py: these overflowed Python's datetime (a 500).
+    response = client.get(f"/v1/stats/indicators?{query}", headers=make_staff("supervisor").headers)
+    assert response.status_code == 422
+    (error,) = response.get_json()["errors"]
+    assert error["field"] == query.split("=")[0]
+    assert error["in"] == "query"

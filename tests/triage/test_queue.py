@@ -126,3 +126,10 @@ def test_partners_and_editors_cannot_see_the_queue(client, partner, make_staff):
     assert client.get("/v1/triage/queue", headers=partner.headers).status_code == 403
     assert client.get("/v1/triage/queue", headers=make_staff("editor").headers).status_code == 403
     assert client.get("/v1/triage/queue").status_code == 401
+
+
+def test_nul_in_the_partner_filter_is_422_not_500(client, make_staff):
+    # Found by the API fuzz on PostgreSQL: a NUL in a WHERE clause was a 500.
+    response = client.get("/v1/triage/queue?partner=prt_%00", headers=make_staff().headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "partner"

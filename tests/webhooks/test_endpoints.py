@@ -204,3 +204,13 @@ def test_internal_addresses_are_refused_at_send_without_a_connection(address):
     assert result.status is None
     assert result.error == "unsafe_url:address"
     client.close()
+
+
+def test_nul_in_an_endpoint_description_is_422_not_500(client, partner):
+    # Found by the API fuzz on PostgreSQL, whose text type cannot hold U+0000.
+    response = _create(client, partner, description="prod\x00")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "description"
+    assert client.get("/v1/webhooks/endpoints", headers=partner.headers).json == []
+    gone = client.get("/v1/webhooks/endpoints/whe_%00", headers=partner.headers)
+    assert gone.status_code == 404

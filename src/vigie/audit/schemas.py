@@ -3,16 +3,17 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from vigie.pagination import PageArgsSchema
+from vigie.validators import no_nul
 
 
 class AuditArgsSchema(PageArgsSchema):
-    report_id = fields.String(validate=validate.Length(1, 32))
+    report_id = fields.String(validate=[validate.Length(1, 32), no_nul])
     actor = fields.String(
-        validate=validate.Length(1, 64),
+        validate=[validate.Length(1, 64), no_nul],
         metadata={"description": "A staff id (opr_...) or system:<job>"},
     )
     action = fields.String(
-        validate=validate.Length(1, 64), metadata={"example": "report.transition"}
+        validate=[validate.Length(1, 64), no_nul], metadata={"example": "report.transition"}
     )
 
 

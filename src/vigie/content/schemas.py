@@ -11,6 +11,7 @@ from vigie.content import locales
 from vigie.content.models import STATUSES
 from vigie.pagination import PageArgsSchema
 from vigie.reports.vocabulary import EXPLOITATION_CODES
+from vigie.validators import in_range
 
 AUDIENCES = ("hosts", "hotel_staff", "travellers", "cabin_crew", "ground_staff", "general_public")
 KINDS = ("guide", "checklist", "poster", "briefing", "announcement", "video")
@@ -18,6 +19,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 MIME = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,99}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
 PHONE = re.compile(r"^\+?[0-9][0-9 ]{1,19}$")
 DEFAULT_PAGE = 20
 
@@ -94,7 +97,9 @@ class ContentInSchema(Schema):
         load_default=list,
         validate=[validate.Length(max=10), _distinct],
     )
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True, load_default=None)
+    expires_at = fields.AwareDateTime(
+        format="iso", allow_none=True, load_default=None, validate=in_range
+    )
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
         values=fields.Nested(TranslationSchema),
@@ -122,7 +127,7 @@ class ContentPatchSchema(Schema):
         fields.String(validate=validate.Regexp(SLUG)),
         validate=[validate.Length(max=10), _distinct],
     )
-    expires_at = fields.AwareDateTime(format="iso", allow_none=True)
+    expires_at = fields.AwareDateTime(format="iso", allow_none=True, validate=in_range)
     translations = fields.Dict(
         keys=fields.String(validate=_locale_key),
         values=fields.Nested(TranslationSchema, allow_none=True),

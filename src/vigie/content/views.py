@@ -72,13 +72,25 @@ LIST_HEADERS = {
 }
 
 
-def _feed_doc(mimetype: str, description: str) -> dict[str, Any]:
+# A JSON Feed is a JSON object (https://www.jsonfeed.org/version/1.1/), not a string.
+JSON_FEED_SCHEMA = {
+    "type": "object",
+    "required": ["version", "title", "items"],
+    "properties": {
+        "version": {"type": "string", "example": "https://jsonfeed.org/version/1.1"},
+        "title": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _feed_doc(mimetype: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "responses": {
             "200": {
                 "description": description,
                 "headers": VALIDATOR_HEADERS,
-                "content": {mimetype: {"schema": {"type": "string"}}},
+                "content": {mimetype: {"schema": schema}},
             }
         }
     }
@@ -271,7 +283,8 @@ class AtomFeed(MethodView):
     @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.doc(
-        parameters=CONDITIONAL_PARAMETERS, **_feed_doc(ATOM, "Atom feed (RFC 4287), newest first.")
+        parameters=CONDITIONAL_PARAMETERS,
+        **_feed_doc(ATOM, "Atom feed (RFC 4287), newest first.", {"type": "string"}),
     )
     def get(self, **args: Any) -> Any:
         """Atom feed of published content
@@ -287,7 +300,8 @@ class JsonFeed(MethodView):
     @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.doc(
-        parameters=CONDITIONAL_PARAMETERS, **_feed_doc(JSON_FEED, "JSON Feed 1.1, newest first.")
+        parameters=CONDITIONAL_PARAMETERS,
+        **_feed_doc(JSON_FEED, "JSON Feed 1.1, newest first.", JSON_FEED_SCHEMA),
     )
     def get(self, **args: Any) -> Any:
         """JSON Feed 1.1 of published content

@@ -18,6 +18,7 @@ from vigie.reports import service
 from vigie.reports.models import COARSE_STATUSES
 from vigie.reports.schemas import PartnerReportSchema, ReportReceiptSchema, ReportSchema
 from vigie.reports.vocabulary import EXPLOITATION, INDICATORS, REPORTER_ROLES
+from vigie.validators import in_range
 
 blp = Blueprint(
     "reports", __name__, url_prefix="/v1/reports", description="Reports sent by partners"
@@ -50,7 +51,7 @@ REPORT_SCHEMA = ReportSchema()
 
 class ReportListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
-    updated_since = fields.AwareDateTime(format="iso")
+    updated_since = fields.AwareDateTime(format="iso", validate=in_range)
 
 
 def problem(status: int, **examples: dict[str, Any]) -> Any:

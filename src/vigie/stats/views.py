@@ -13,15 +13,21 @@ from marshmallow import Schema, fields, validate
 from vigie import auth, clock, web
 from vigie.errors import Invalid, field_error
 from vigie.stats import service
+from vigie.validators import in_range
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Indicators of the plan")
 
 
 class IndicatorArgsSchema(Schema):
     from_ = fields.AwareDateTime(
-        data_key="from", format="iso", metadata={"description": "Default: 30 days before `to`"}
+        data_key="from",
+        format="iso",
+        validate=in_range,
+        metadata={"description": "Default: 30 days before `to`"},
     )
-    to = fields.AwareDateTime(format="iso", metadata={"description": "Default: now (exclusive)"})
+    to = fields.AwareDateTime(
+        format="iso", validate=in_range, metadata={"description": "Default: now (exclusive)"}
+    )
     group_by = fields.String(validate=validate.OneOf(service.GROUP_BY))
 
 

@@ -7,6 +7,7 @@ from vigie.reports.models import INTERNAL_STATUSES
 from vigie.reports.priority import PRIORITIES
 from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
 from vigie.triage.service import CLOSURE_REASONS, OPEN_STATUSES
+from vigie.validators import no_nul
 
 
 class QueueArgsSchema(PageArgsSchema):
@@ -14,7 +15,8 @@ class QueueArgsSchema(PageArgsSchema):
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     department = fields.String(validate=validate.OneOf(sorted(DEPARTMENTS)))
     partner = fields.String(
-        validate=validate.Length(1, 32), metadata={"description": "Partner id (prt_...)"}
+        validate=[validate.Length(1, 32), no_nul],
+        metadata={"description": "Partner id (prt_...)"},
     )
     exploitation = fields.String(validate=validate.OneOf(EXPLOITATION_CODES))
     overdue = fields.Boolean(
