@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from payloads import stay_report
 from vigie import clock, http
 from vigie.cli import main
 from vigie.outbox import service as outbox
@@ -342,7 +343,9 @@ def test_an_event_that_commits_late_is_still_delivered(
     from vigie import worker
 
     monkeypatch.setattr(worker, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
-    _endpoint(client, partner, receiver)
+    clock.travel(-30 * 60)
+    _endpoint(client, partner, receiver)  # registered half an hour ago
+    clock.reset()
     running = deliverer()
     running.cycle()  # a first, complete scan finds nothing
     clock.travel(-20 * 60)  # an event stamped 20 minutes ago (outside the recent window)...
@@ -357,3 +360,14 @@ def test_an_event_that_commits_late_is_still_delivered(
     time.sleep(0.3)  # past the worker's poll interval
     _drain(running, until=lambda: len(receiver.deliveries) >= 1)
     assert [d.payload["data"]["report_id"] for d in receiver.deliveries] == ["rep_late"]
+
+
+def test_an_endpoint_receives_only_what_happens_after_it_is_registered(
+    client, partner, post_report, receiver, deliverer
+):
+    post_report(partner)  # before the endpoint exists, and not yet fanned out
+    clock.travel(1)
+    _endpoint(client, partner, receiver)
+    later = post_report(partner, stay_report(partner_reference="LATER")).json
+    _drain(deliverer())
+    assert [d.payload["data"]["report_id"] for d in receiver.deliveries] == [later["id"]]

@@ -413,10 +413,11 @@ def retry_delivery(*, session: Session, partner_id: int | None, delivery_id: str
 
 def _recipients(event: OutboxEvent, endpoints: Sequence[WebhookEndpoint]) -> list[WebhookEndpoint]:
     """Who receives `event`. MIPROF endpoints (no partner) receive every type they subscribe to;
-    a partner receives its own events, and broadcast (content) events."""
+    a partner receives its own events, and broadcast (content) events. An endpoint receives
+    only what happened after it was registered, even if the fan-out runs later."""
     chosen = []
     for endpoint in endpoints:
-        if event.type not in endpoint.events:
+        if event.type not in endpoint.events or event.created_at < endpoint.created_at:
             continue
         if event.type == "webhook.test" and event.data.get("endpoint_id") != endpoint.public_id:
             continue
