@@ -126,3 +126,25 @@ def test_a_database_error_does_not_log_sql_parameters(client, partner, logged, m
     error = next(line for line in _lines(logged) if line["message"] == "unhandled error")
     assert error["error"][0].startswith("sqlalchemy.exc.")
     _assert_clean(logged.getvalue(), partner["secret"])
+
+
+def test_a_failing_worker_job_is_logged_without_its_message(app, caplog):
+    import time
+
+    from vigie.worker import PeriodicJob, build_scheduler
+    from webhook_receiver import FAILING_JOB_TEXT
+
+    job = PeriodicJob(name="test.failing", target="webhook_receiver:failing_run", seconds=1)
+    scheduler = build_scheduler(app.extensions["vigie"], "worker-logs", (job,))
+    with caplog.at_level("INFO"):
+        scheduler.start()
+        time.sleep(1.5)
+        scheduler.shutdown(wait=True)
+    failures = [r for r in caplog.records if r.getMessage() == "periodic job failed"]
+    assert failures
+    assert failures[0].job == "test.failing"
+    assert failures[0].error == ["builtins.ValueError"]
+    for record in caplog.records:
+        assert record.exc_info is None
+        assert "Dupont" not in repr(record.__dict__)
+    assert "Dupont" in FAILING_JOB_TEXT

@@ -173,3 +173,11 @@ RUNS: list[float] = []
 
 def count_run(_runtime: Any) -> None:
     RUNS.append(time.monotonic())
+
+
+FAILING_JOB_TEXT = "Mme Dupont, 06 12 34 56 78, logée au 3 rue des Lilas"
+
+
+def failing_run(_runtime: Any) -> None:
+    """A periodic job whose error message quotes personal data (as a bug might)."""
+    raise ValueError(FAILING_JOB_TEXT)

@@ -193,16 +193,20 @@ def _causes(error: BaseException) -> list[str]:
     return chain
 
 
-def _unexpected(error: Exception) -> Response:
-    # Exception messages may quote the input (report text, contact details, SQL
-    # parameters): log the classes and the stack of code lines, never the message.
-    log.error(
-        "unhandled error",
-        extra={
-            "error": _causes(error),
-            "stack": traceback.format_tb(error.__traceback__),
-        },
+def log_failure(logger: logging.Logger, message: str, error: BaseException, **extra: Any) -> None:
+    """Log an exception by its classes and stack of code lines, never its message.
+
+    Messages may quote the input (report text, contact details, SQL parameters); every
+    place that logs an unexpected error (API, worker, jobs) goes through here.
+    """
+    logger.error(
+        message,
+        extra={**extra, "error": _causes(error), "stack": traceback.format_tb(error.__traceback__)},
     )
+
+
+def _unexpected(error: Exception) -> Response:
+    log_failure(log, "unhandled error", error)
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
 

@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import exists, select
 
 from vigie import clock, http, periodic
+from vigie.errors import log_failure
 from vigie.outbox.models import OutboxEvent
 from vigie.runtime import Runtime
 from vigie.webhooks import service as webhooks
@@ -279,7 +280,7 @@ class Deliverer:
         if error is None:
             self.done.put(future.result())
         else:  # a bug in our own code: keep the lease; the delivery is retried after it expires
-            log.error("webhook send crashed", exc_info=(type(error), error, error.__traceback__))
+            log_failure(log, "webhook send crashed", error)
         self.wake.set()
 
     # -- loop ------------------------------------------------------------------
@@ -288,8 +289,8 @@ class Deliverer:
         while not stop.is_set():
             try:
                 work = self.cycle()
-            except Exception:
-                log.exception("delivery cycle failed; retrying")
+            except Exception as exc:
+                log_failure(log, "delivery cycle failed; retrying", exc)
                 work = 0
                 stop.wait(1.0)
             if not work:
@@ -308,8 +309,8 @@ class Deliverer:
             self.wake.clear()
             try:
                 self.record_finished()
-            except Exception:
-                log.exception("could not record finished deliveries")
+            except Exception as exc:
+                log_failure(log, "could not record finished deliveries", exc)
                 break
         left = list(self.inflight)
         if left:
@@ -343,8 +344,8 @@ def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None
             )
             if ran:
                 log.info("periodic job ran", extra={"job": job.name})
-        except Exception:
-            log.exception("periodic job failed", extra={"job": job.name})
+        except Exception as exc:
+            log_failure(log, "periodic job failed", exc, job=job.name)
 
     return run_job
 

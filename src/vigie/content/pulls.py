@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from vigie import clock
 from vigie.db import Database
+from vigie.errors import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ class PullRecorder:
         try:
             with self.db.unit() as session:
                 service.add_pulls(session=session, counts=pending)
-        except Exception:
-            log.exception("could not write content pull counts; keeping them for the next flush")
+        except Exception as exc:
+            log_failure(log, "could not write content pull counts; kept for the next flush", exc)
             with self._lock:
                 for key, (pulls, revalidations) in pending.items():
                     row = self._counts.setdefault(key, [0, 0])
