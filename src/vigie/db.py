@@ -10,14 +10,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from vigie.config import Config
+from vigie.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,6 +60,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+M = TypeVar("M", bound=Base)
+
+
+def get_or_404(
+    session: Session,
+    model: type[M],
+    public_id: str,
+    *,
+    what: str,
+    where: tuple[ColumnElement[bool], ...] = (),
+    lock: bool = False,
+) -> M:
+    """The row of `model` with this public id (and `where`), or 404 `No <what> <id>.`.
+
+    `where` narrows to what the caller may see (a partner's own rows), so another
+    owner's row is answered exactly like a missing one.
+    """
+    query = select(model).where(model.public_id == public_id, *where)  # type: ignore[attr-defined]
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"No {what} {public_id}.")
+    return row
 
 
 def database_url(config: Config) -> str:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from vigie import clock
 from vigie.audit.models import AuditEntry
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset, Page
 
 GENESIS = "0" * 64
+BY_SEQ = Keyset(Key("s", AuditEntry.seq))
 LOCK_KEY = 0x56494749  # "VIGI": the advisory lock of the audit chain (PostgreSQL)
 
 
@@ -126,7 +127,7 @@ def list_(
     action: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[AuditEntry], str | None]:
+) -> Page[AuditEntry]:
     """Entries oldest first (the order they happened), filtered."""
     query = select(AuditEntry)
     if report_id is not None:
@@ -135,29 +136,4 @@ def list_(
         query = query.where(AuditEntry.actor == actor)
     if action is not None:
         query = query.where(AuditEntry.action == action)
-    position = decode_cursor(cursor, ("s",))
-    if position is not None:
-        if not isinstance(position["s"], int):
-            raise malformed_cursor()
-        query = query.where(AuditEntry.seq > position["s"])
-    rows = list(session.scalars(query.order_by(AuditEntry.seq).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"s": rows[-1].seq})
-    return rows, next_cursor
-
-
-def view(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at,
-        "actor": entry.actor,
-        "actor_role": entry.actor_role,
-        "action": entry.action,
-        "report_id": entry.report_id,
-        "target": entry.target,
-        "request_id": entry.request_id,
-        "details": entry.details,
-        "hash": entry.hash,
-    }
+    return BY_SEQ.page(session, query, limit=limit, cursor=cursor)

@@ -1,14 +1,13 @@
 """Who is calling: partners with scoped API keys, MIPROF staff with role tokens.
 
-One mechanism per kind of caller, both as `Authorization: Bearer <secret>`.
-Secrets are high-entropy, shown once, and stored only as SHA-256 digests
-(a slow hash adds nothing for 256 random bits and would cost every request).
+One mechanism per kind of caller, both as `Authorization: Bearer <secret>`; the secrets
+themselves are made and hashed in `vigie.credentials`. Views declare what they need with
+`@auth.partner(blp, scope)` or `@auth.staff(blp, *roles)`, then read the caller with
+`current_partner()`, `current_operator()` or, for audit entries, `who()`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -19,17 +18,19 @@ from flask import g, request
 from sqlalchemy import bindparam, select
 
 from vigie import web
+from vigie.audit.service import Who
+from vigie.credentials import (
+    OPERATOR_TOKEN_PREFIX,
+    PARTNER_KEY_PREFIX,
+    ROLE_IMPLIES,
+    ROLES,
+    SCOPES,
+    digest,
+)
 from vigie.errors import PROBLEM_JSON, Forbidden, ProblemSchema, Unauthorized
 from vigie.operators.models import Operator
 from vigie.partners.models import ApiKey, Partner
 
-SCOPES = ("reports:write", "reports:read", "content:read", "webhooks:manage")
-ROLES = ("operator", "supervisor", "editor", "admin")
-# A supervisor may do everything an operator may.
-ROLE_IMPLIES = {"supervisor": {"operator"}}
-
-PARTNER_KEY_PREFIX = "vk_"
-OPERATOR_TOKEN_PREFIX = "vo_"  # noqa: S105 - a prefix, not a secret
 F = TypeVar("F", bound=Callable[..., Any])
 
 PARTNER_SCHEME = {
@@ -62,18 +63,6 @@ class OperatorCaller:
     def has_role(self, *roles: str) -> bool:
         held = {self.role} | ROLE_IMPLIES.get(self.role, set())
         return bool(held & set(roles))
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_partner_key() -> str:
-    return PARTNER_KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def new_operator_token() -> str:
-    return OPERATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def _bearer() -> str:
@@ -220,3 +209,14 @@ def current_partner() -> PartnerCaller:
 def current_operator() -> OperatorCaller:
     caller: OperatorCaller = g.operator
     return caller
+
+
+def who() -> Who:
+    """The staff member behind this request, with the request id, for audit entries."""
+    operator = current_operator()
+    return Who(
+        actor=operator.public_id,
+        role=operator.role,
+        request_id=g.get("request_id"),
+        operator_id=operator.id,
+    )

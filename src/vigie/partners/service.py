@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from vigie import auth, clock
+from vigie import clock, credentials
 from vigie.audit import service as audit
 from vigie.audit.service import Who
 from vigie.errors import Invalid, NotFound
@@ -17,21 +17,21 @@ from vigie.partners.models import ApiKey, Partner
 
 def _check_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = sorted(set(scopes))
-    unknown = [s for s in chosen if s not in auth.SCOPES]
+    unknown = [s for s in chosen if s not in credentials.SCOPES]
     if unknown or not chosen:
         raise Invalid(
-            f"Scopes must be among {', '.join(auth.SCOPES)}; got {', '.join(unknown) or 'none'}.",
+            f"Scopes must be among {', '.join(credentials.SCOPES)}; got {', '.join(unknown) or 'none'}.",
             field="scopes",
         )
     return chosen
 
 
 def _issue_key(session: Session, partner: Partner, scopes: list[str]) -> str:
-    key = auth.new_partner_key()
+    key = credentials.new_partner_key()
     session.add(
         ApiKey(
             partner_id=partner.id,
-            key_hash=auth.digest(key),
+            key_hash=credentials.digest(key),
             prefix=key[:10],
             scopes=" ".join(scopes),
             created_at=clock.now(),
@@ -97,7 +97,7 @@ def rotate_key(*, session: Session, who: Who, public_id: str) -> tuple[Partner, 
     if partner.revoked_at is not None:
         raise Invalid("A revoked partner cannot get a new key.", field="id")
     current = active_key(session=session, partner=partner)
-    scopes = current.scope_set if current else frozenset(auth.SCOPES)
+    scopes = current.scope_set if current else frozenset(credentials.SCOPES)
     session.execute(
         update(ApiKey)
         .where(ApiKey.partner_id == partner.id, ApiKey.revoked_at.is_(None))

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vigie import auth, web
-from vigie.audit.views import who
 from vigie.shelters import service
 from vigie.shelters.schemas import (
     ReferralArgsSchema,
@@ -65,7 +64,7 @@ class Shelters(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Add a shelter (admins)"""
         session = web.session()
-        shelter = service.create(session=session, who=who(), data=data)
+        shelter = service.create(session=session, who=auth.who(), data=data)
         session.commit()
         return service.view(shelter), 201, {"Location": f"/v1/shelters/{shelter.public_id}"}
 
@@ -90,7 +89,7 @@ class ShelterItem(MethodView):
         Sending `capacity_available` refreshes `capacity_updated_at`, even with the same figure.
         """
         session = web.session()
-        shelter = service.update(session=session, who=who(), shelter_id=shelter_id, data=data)
+        shelter = service.update(session=session, who=auth.who(), shelter_id=shelter_id, data=data)
         session.commit()
         return service.view(shelter)
 
@@ -126,7 +125,7 @@ class Referrals(MethodView):
         """
         rt, session = web.runtime(), web.session()
         referral = service.refer(
-            session=session, crypto=rt.crypto, report_id=report_id, who=who(), **args
+            session=session, crypto=rt.crypto, report_id=report_id, who=auth.who(), **args
         )
         body = service.referral_view(session, rt.crypto, referral)
         session.commit()
@@ -150,7 +149,7 @@ class ReferralItem(MethodView):
             session=session,
             report_id=report_id,
             referral_id=referral_id,
-            who=who(),
+            who=auth.who(),
             status=args["status"],
         )
         body = service.referral_view(session, rt.crypto, referral)

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vigie import auth, web
-from vigie.audit.views import who
 from vigie.pagination import next_link
 from vigie.triage import service
 from vigie.triage.schemas import (
@@ -85,7 +84,9 @@ class ReportDetail(MethodView):
         """
         rt = web.runtime()
         with rt.db.unit() as session:  # a read that writes its audit entry
-            return service.detail(session=session, crypto=rt.crypto, report_id=report_id, who=who())
+            return service.detail(
+                session=session, crypto=rt.crypto, report_id=report_id, who=auth.who()
+            )
 
 
 @blp.route("/reports/<string:report_id>/claim")
@@ -105,7 +106,7 @@ class Claim(MethodView):
         report = service.claim(
             session=session,
             report_id=report_id,
-            who=who(),
+            who=auth.who(),
             takeover=args["takeover"],
             minutes=_claim_minutes(),
         )
@@ -123,7 +124,7 @@ class Release(MethodView):
     def post(self, report_id: str) -> Any:
         """Release your claim on a report"""
         session = web.session()
-        report = service.release(session=session, report_id=report_id, who=who())
+        report = service.release(session=session, report_id=report_id, who=auth.who())
         body = service.claim_view(session, report)
         session.commit()
         return body
@@ -146,7 +147,7 @@ class Transitions(MethodView):
         """
         rt, session = web.runtime(), web.session()
         report = service.transition(
-            session=session, crypto=rt.crypto, report_id=report_id, who=who(), **args
+            session=session, crypto=rt.crypto, report_id=report_id, who=auth.who(), **args
         )
         body = service.summary(session, report)
         session.commit()
@@ -167,7 +168,11 @@ class Notes(MethodView):
         """
         rt, session = web.runtime(), web.session()
         note = service.add_note(
-            session=session, crypto=rt.crypto, report_id=report_id, who=who(), body=args["body"]
+            session=session,
+            crypto=rt.crypto,
+            report_id=report_id,
+            who=auth.who(),
+            body=args["body"],
         )
         session.commit()
         return note, 201
