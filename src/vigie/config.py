@@ -1,16 +1,23 @@
-"""The one place where configuration is read: config/default.toml, then
-config/<env>.toml, then VIGIE_* environment variables, then explicit overrides."""
+"""The one place where configuration is read and the one place its defaults live.
+
+Every key is a typed field of `Config` with its default below. A process reads, later
+winning: those defaults, then `config/<env>.toml` if present, then `VIGIE_<KEY>` environment
+variables, then explicit overrides (tests). Each value is checked against its field's type;
+an unknown key, an unknown `VIGIE_*` variable or a value of the wrong type stops start-up
+with the key named (a mistyped key must never fall back silently to a default).
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from cryptography.fernet import Fernet
 
@@ -18,6 +25,10 @@ log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "test", "production")
 SECRET_FIELDS = ("secret_key", "data_key")
+# VIGIE_* variables that are not configuration keys: where the config files are, the base URL
+# the README's quickstart uses on the client side, and the test and benchmark harnesses'.
+NOT_KEYS = ("VIGIE_CONFIG_DIR", "VIGIE_URL")
+NOT_KEY_PREFIXES = ("VIGIE_TEST_", "VIGIE_BENCH_")
 
 
 class ConfigError(RuntimeError):
@@ -26,26 +37,46 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Config:
-    env: str = "development"
-    var_dir: str = "var"
-    database_url: str = ""
-    secret_key: str = field(default="", repr=False)
-    data_key: str = field(default="", repr=False)
+    """Every setting, typed, with its default. docs/CONFIGURATION.md explains each one."""
+
+    env: str = "development"  # development | test | production
+    var_dir: str = "var"  # local state: SQLite file, development secrets
+    database_url: str = ""  # empty: sqlite under var_dir (WAL)
+    secret_key: str = field(default="", repr=False)  # blind indexes, tokens; dev: generated
+    data_key: str = field(default="", repr=False)  # Fernet keys, comma-separated, newest first
     log_level: str = "INFO"
-    docs_enabled: bool = True
-    public_base_url: str = ""
-    max_body_bytes: int = 262144
-    idempotency_ttl_hours: int = 24
+    docs_enabled: bool = True  # serve /docs (interactive reference)
+    public_base_url: str = ""  # base of absolute links; empty: from the request
+    max_body_bytes: int = 262144  # 256 KiB, larger bodies get 413
+    idempotency_ttl_hours: int = 24  # Idempotency-Keys are kept (and replayed) this long
+    idempotency_lease_seconds: int = 60  # in-flight claim; a dead process's key frees after it
     retention_days: int = 365
     sqlite_busy_timeout_ms: int = 5000
-    webhook_allow_private: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    webhook_allow_private: bool = False  # dev and tests only: loopback/private webhook URLs
+    claim_minutes: int = 15  # triage: length of an operator's claim (lease) on a report
+    content_version_ttl_seconds: float = 2.0  # API workers re-check the content version this often
+    content_max_age_seconds: int = 300  # Cache-Control max-age on content responses
+    content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often
+    # -- webhooks and the worker (docs/webhooks.md) --
+    # one entry per attempt: the 1st immediate, then waits; after the last the delivery fails
+    webhook_retry_schedule: tuple[float, ...] = (
+        0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0,
+    )  # fmt: skip
+    webhook_retry_jitter: float = 0.1  # each delay varies by ±10 %
+    webhook_retry_after_max_seconds: float = 86400.0  # cap on a partner's Retry-After
+    webhook_lease_seconds: float = 60.0  # a claimed delivery returns to the queue after this
+    webhook_secret_overlap_hours: float = 24.0  # after a rotation the old secret signs this long
+    webhook_disable_after_hours: float = 120.0  # an endpoint failing this long is disabled
+    webhook_allowed_ports: tuple[int, ...] = (443, 8443)  # lifted by webhook_allow_private
+    worker_delivery_threads: int = 64  # concurrent sends per worker process
+    worker_per_endpoint_concurrency: int = 32  # at most this many of them to one endpoint
+    worker_poll_seconds: float = 0.2  # idle wait between looks for new work
+    worker_shutdown_grace_seconds: float = 20.0  # SIGTERM: time given to in-flight sends
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{f.name}={'***' if f.name in SECRET_FIELDS else getattr(self, f.name)!r}"
             for f in fields(self)
-            if f.name != "extra"
         )
         return f"Config({shown})"
 
@@ -57,60 +88,124 @@ class Config:
     def data_keys(self) -> list[str]:
         return [k.strip() for k in self.data_key.split(",") if k.strip()]
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Keys that later features add to the TOML files without a dataclass field."""
-        if key in {f.name for f in fields(self)}:
-            return getattr(self, key)
-        return self.extra.get(key, default)
+    def get(self, key: str) -> Any:
+        """A setting by name; an unknown name is an error, never a silent default."""
+        if key not in KEYS:
+            raise ConfigError(f"unknown configuration key {key!r}")
+        return getattr(self, key)
 
 
-def config_dir() -> Path:
+KEYS: dict[str, Any] = get_type_hints(Config)  # key -> its type
+
+
+def defaults() -> dict[str, Any]:
+    """Every key with its default value (docs and tests list them from here)."""
+    return {f.name: f.default for f in fields(Config) if f.default is not MISSING}
+
+
+def config_dir() -> Path | None:
+    """Where the per-environment TOML files are: VIGIE_CONFIG_DIR, else the checkout's config/."""
     explicit = os.environ.get("VIGIE_CONFIG_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    candidates += [Path(__file__).resolve().parents[2] / "config", Path.cwd() / "config"]
-    for candidate in candidates:
-        if (candidate / "default.toml").is_file():
+    if explicit:
+        if not Path(explicit).is_dir():
+            raise ConfigError(f"VIGIE_CONFIG_DIR: {explicit} is not a directory")
+        return Path(explicit)
+    for candidate in (Path(__file__).resolve().parents[2] / "config", Path.cwd() / "config"):
+        if candidate.is_dir():
             return candidate
-    raise ConfigError("config/default.toml not found; set VIGIE_CONFIG_DIR")
+    return None
 
 
-def _coerce(value: str, like: Any) -> Any:
-    if isinstance(like, bool):
-        lowered = value.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise ConfigError(f"expected a boolean, got {value!r}")
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+def _parse_env(raw: str, kind: Any) -> Any:
+    """A value from the environment, as the key's type (lists: JSON array or comma-separated)."""
+    if kind is bool:
+        return _parse_bool(raw)
+    if kind in (int, float, str):
+        return kind(raw)
+    text = raw.strip()
+    items = json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+    return _check(items, kind)
+
+
+def _check(value: Any, kind: Any) -> Any:
+    """`value` (from TOML, the environment or an override) as the key's type, or ValueError."""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    return value
+    if kind in (int, str):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"expected {kind.__name__}, got {value!r}")
+        return value
+    (item, _) = get_args(kind)  # tuple[float, ...] -> float
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"expected a list of {item.__name__}, got {value!r}")
+    return tuple(_check(item(v) if isinstance(v, str) else v, item) for v in value)
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    values = tomllib.loads(path.read_text("utf-8"))
+    for key, value in values.items():
+        if key not in KEYS:
+            raise ConfigError(f"{path.name}: unknown configuration key {key!r}")
+        try:
+            values[key] = _check(value, KEYS[key])
+        except ValueError as exc:
+            raise ConfigError(f"{path.name}: {key}: {exc}") from None
+    return values
+
+
+def _from_environment() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, raw in os.environ.items():
+        if not name.startswith("VIGIE_") or name in NOT_KEYS or name.startswith(NOT_KEY_PREFIXES):
+            continue
+        key = name.removeprefix("VIGIE_").lower()
+        if key not in KEYS:
+            raise ConfigError(f"{name} is not a Vigie setting (see docs/CONFIGURATION.md)")
+        try:
+            values[key] = _parse_env(raw, KEYS[key])
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    return values
+
+
+def _from_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    values = {}
+    for key, value in overrides.items():
+        if key not in KEYS:
+            raise ConfigError(f"unknown configuration key {key!r}")
+        try:
+            values[key] = _check(value, KEYS[key])
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+    return values
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> Config:
-    directory = config_dir()
-    values: dict[str, Any] = tomllib.loads((directory / "default.toml").read_text("utf-8"))
-    env = (overrides or {}).get("env") or os.environ.get("VIGIE_ENV") or values.get("env")
+    environment = _from_environment()
+    given = _from_overrides(overrides or {})
+    env = given.get("env") or environment.get("env") or Config.env
     if env not in ENVIRONMENTS:
         raise ConfigError(f"VIGIE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    env_file = directory / f"{env}.toml"
-    if env_file.is_file():
-        values.update(tomllib.loads(env_file.read_text("utf-8")))
-    for key, default in list(values.items()):
-        raw = os.environ.get(f"VIGIE_{key.upper()}")
-        if raw is not None:
-            try:
-                values[key] = _coerce(raw, default)
-            except (ValueError, ConfigError) as exc:
-                raise ConfigError(f"VIGIE_{key.upper()}: {exc}") from None
-    values.update(overrides or {})
+    values: dict[str, Any] = {}
+    directory = config_dir()
+    if directory is not None and (directory / f"{env}.toml").is_file():
+        values |= _from_toml(directory / f"{env}.toml")
+    values |= environment | given
     values["env"] = env
-    known = {f.name for f in fields(Config)} - {"extra"}
-    extra = {k: v for k, v in values.items() if k not in known}
-    config = Config(**{k: v for k, v in values.items() if k in known}, extra=extra)
-    return _with_secrets(config)
+    return _with_secrets(Config(**values))
 
 
 def _with_secrets(config: Config) -> Config:
@@ -122,7 +217,7 @@ def _with_secrets(config: Config) -> Config:
     if config.is_production:
         names = " and ".join(f"VIGIE_{name.upper()}" for name in missing)
         raise ConfigError(f"{names} must be set in production")
-    generated: dict[str, str] = {}
+    generated: dict[str, Any] = {}
     var = Path(config.var_dir)
     var.mkdir(parents=True, exist_ok=True)
     for name in missing:
@@ -135,8 +230,7 @@ def _with_secrets(config: Config) -> Config:
         path.chmod(0o600)
         generated[name] = value
         log.warning("generated a development %s in %s; never use it in production", name, path)
-    merged = {f.name: getattr(config, f.name) for f in fields(config)} | generated
-    result = Config(**merged)
+    result = replace(config, **generated)
     _check_data_keys(result.data_keys)
     return result
 

@@ -76,10 +76,6 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def _setting(runtime: Runtime, key: str, default: float) -> float:
-    return float(runtime.config.get(key, default))
-
-
 class Deliverer:
     """Claims, sends and records webhook deliveries. `cycle()` is one round (tests call it)."""
 
@@ -88,10 +84,10 @@ class Deliverer:
         self.db = runtime.db
         self.owner = owner or worker_id()
         self.settings = webhooks.Settings.from_config(runtime.config)
-        self.threads = int(_setting(runtime, "worker_delivery_threads", 64))
-        self.per_endpoint = int(_setting(runtime, "worker_per_endpoint_concurrency", 32))
-        self.poll = _setting(runtime, "worker_poll_seconds", 0.2)
-        self.grace = _setting(runtime, "worker_shutdown_grace_seconds", 20)
+        self.threads = runtime.config.worker_delivery_threads
+        self.per_endpoint = runtime.config.worker_per_endpoint_concurrency
+        self.poll = runtime.config.worker_poll_seconds
+        self.grace = runtime.config.worker_shutdown_grace_seconds
         self.client = http.Client(self.settings.policy, pool_size=self.threads)
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vigie-send")
         self.inflight: dict[int, webhooks.Job] = {}

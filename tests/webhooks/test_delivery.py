@@ -95,8 +95,10 @@ def test_a_partner_receives_only_its_own_report_events_and_content_broadcasts(
         _endpoint(client, other, other_receiver, events=("report.received", "content.published"))
         post_report(mine)
         with db.unit() as session:
-            outbox.emit(session=session, type="content.published", data={"content_id": "cnt_1"})
-            outbox.emit(session=session, type="triage.overdue", data={"report_id": "rep_x"})
+            outbox.emit(
+                session=session, event_type="content.published", data={"content_id": "cnt_1"}
+            )
+            outbox.emit(session=session, event_type="triage.overdue", data={"report_id": "rep_x"})
         _drain(deliverer())
         assert sorted(json.loads(d.body)["type"] for d in receiver.deliveries) == [
             "content.published",
@@ -127,8 +129,8 @@ def test_miprof_endpoints_from_the_cli_receive_escalations(app, db, receiver, de
     assert result.exit_code == 0, result.output
     receiver.secrets.append(json.loads(result.output)["secret"])
     with db.unit() as session:
-        outbox.emit(session=session, type="triage.overdue", data={"report_id": "rep_x"})
-        outbox.emit(session=session, type="content.retired", data={"content_id": "cnt_1"})
+        outbox.emit(session=session, event_type="triage.overdue", data={"report_id": "rep_x"})
+        outbox.emit(session=session, event_type="content.retired", data={"content_id": "cnt_1"})
     _drain(deliverer())
     assert [d.payload["type"] for d in receiver.deliveries] == ["triage.overdue"]
     assert receiver.deliveries[0].verified_by == [0]
@@ -352,7 +354,7 @@ def test_an_event_that_commits_late_is_still_delivered(
     with db.unit() as session:  # ...whose transaction commits only now
         outbox.emit(
             session=session,
-            type="report.received",
+            event_type="report.received",
             partner_id=partner["pk"],
             data={"report_id": "rep_late"},
         )

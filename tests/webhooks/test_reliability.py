@@ -75,12 +75,14 @@ def _endpoint(client, actor, receiver, events=("webhook.test", "report.received"
     return response.json
 
 
-def _emit(db, partner, count, type="report.received"):
+def _emit(db, partner, count, event_type="report.received"):
     """Write `count` events the way the API does (one transaction), return their ids."""
     ids = []
     with db.unit() as session:
         for n in range(count):
-            event = outbox.emit(session=session, type=type, partner_id=partner["pk"], data={"n": n})
+            event = outbox.emit(
+                session=session, event_type=event_type, partner_id=partner["pk"], data={"n": n}
+            )
             ids.append(event.public_id)
     return set(ids)
 

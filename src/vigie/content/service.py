@@ -223,7 +223,7 @@ def publish(*, session: Session, item_id: str, operator_id: int | None) -> tuple
     item.published_by_id = operator_id
     outbox.emit(
         session=session,
-        type="content.published",
+        event_type="content.published",
         data={
             "id": item.public_id,
             "version": item.version,
@@ -252,7 +252,7 @@ def retire(*, session: Session, item_id: str, operator_id: int | None) -> tuple[
     item.published_by_id = operator_id
     outbox.emit(
         session=session,
-        type="content.retired",
+        event_type="content.retired",
         data={
             "id": item.public_id,
             "version": item.version,

@@ -115,11 +115,9 @@ def content_runtime(app: Flask | None = None) -> ContentRuntime:
     if found is None:
         rt = app.extensions["vigie"]
         found = ContentRuntime(
-            cache=ContentCache(ttl_seconds=float(rt.config.get("content_version_ttl_seconds", 2))),
-            recorder=PullRecorder(
-                db=rt.db, flush_seconds=float(rt.config.get("content_pull_flush_seconds", 30))
-            ),
-            cache_control=f"public, max-age={int(rt.config.get('content_max_age_seconds', 300))}",
+            cache=ContentCache(ttl_seconds=rt.config.content_version_ttl_seconds),
+            recorder=PullRecorder(db=rt.db, flush_seconds=rt.config.content_pull_flush_seconds),
+            cache_control=f"public, max-age={rt.config.content_max_age_seconds}",
         )
         found = app.extensions.setdefault("vigie.content", found)
     return found

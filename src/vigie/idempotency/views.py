@@ -125,7 +125,7 @@ def idempotent(blp: Any) -> Callable[[F], F]:
                     method=request.method, path=request.path, body=request.get_data()
                 ),
                 ttl=timedelta(hours=config.idempotency_ttl_hours),
-                lease=timedelta(seconds=int(config.get("idempotency_lease_seconds", 60))),
+                lease=timedelta(seconds=config.idempotency_lease_seconds),
             )
             session.commit()  # the claim is visible to concurrent requests from now on
             if isinstance(outcome, service.Replay):

@@ -12,12 +12,12 @@ from vigie.outbox.models import OutboxEvent
 
 
 def emit(
-    *, session: Session, type: str, data: dict[str, Any], partner_id: int | None = None
+    *, session: Session, event_type: str, data: dict[str, Any], partner_id: int | None = None
 ) -> OutboxEvent:
     """Record an event; delivery happens later in the worker, never in the request."""
     event = OutboxEvent(
         public_id=new_id("evt"),
-        type=type,
+        type=event_type,
         partner_id=partner_id,
         data=data,
         created_at=clock.now(),

@@ -104,7 +104,7 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
             session.add(report)
             outbox.emit(
                 session=session,
-                type="report.received",
+                event_type="report.received",
                 partner_id=partner_id,
                 data={
                     "report_id": report.public_id,

@@ -237,7 +237,7 @@ def refer(
         triage.set_status(session=session, crypto=crypto, report=report, to="referred", who=who)
     outbox.emit(
         session=session,
-        type="referral.created",
+        event_type="referral.created",
         data={
             "referral_id": referral.public_id,
             "report_id": report.public_id,

@@ -69,7 +69,7 @@ def escalate_overdue(runtime: Runtime) -> int:
                 report.overdue_notified_at = now
                 outbox.emit(
                     session=session,
-                    type="triage.overdue",
+                    event_type="triage.overdue",
                     data={
                         "report_id": report.public_id,
                         "priority": report.priority,
@@ -100,7 +100,7 @@ def purge_expired(runtime: Runtime) -> int:
     Erased: description, contact, listing/booking/flight references and their blind
     indexes, notes, move comments and referral notes. One audit entry per report.
     """
-    days = int(runtime.config.get("retention_days"))
+    days = runtime.config.retention_days
     total = 0
     while True:
         now = clock.now()

@@ -55,7 +55,6 @@ MOVES: dict[str, tuple[str, ...]] = {
     "referred": ("closed",),
     "closed": ("in_review",),  # reopening: supervisors only
 }
-DEFAULT_CLAIM_MINUTES = 15
 
 
 def open_only() -> Any:
@@ -135,7 +134,7 @@ def set_status(
         report.updated_at = now
         outbox.emit(
             session=session,
-            type="report.status_changed",
+            event_type="report.status_changed",
             partner_id=report.partner_id,
             data={
                 "report_id": report.public_id,

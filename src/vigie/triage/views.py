@@ -45,7 +45,7 @@ MOVE_CONFLICT = {
 
 
 def _claim_minutes() -> int:
-    return int(web.runtime().config.get("claim_minutes", service.DEFAULT_CLAIM_MINUTES))
+    return web.runtime().config.claim_minutes
 
 
 @blp.route("/queue")

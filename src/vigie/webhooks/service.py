@@ -52,7 +52,6 @@ PARTNER_EVENT_TYPES = (
 BROADCAST_PREFIXES = ("content.",)
 EVENT_TYPE = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 MAX_BODY_EXCERPT = 1024
-DEFAULT_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
 # -- settings -------------------------------------------------------------------
@@ -60,7 +59,7 @@ DEFAULT_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 @dataclass(frozen=True)
 class Settings:
-    """The webhook keys of config/default.toml, parsed once."""
+    """The webhook settings of the configuration, checked once."""
 
     schedule: tuple[float, ...]
     jitter: float
@@ -73,29 +72,24 @@ class Settings:
     @classmethod
     def from_config(cls, config: Config) -> Settings:
         return cls(
-            schedule=_floats(config.get("webhook_retry_schedule", DEFAULT_SCHEDULE)),
-            jitter=float(config.get("webhook_retry_jitter", 0.1)),
-            lease_seconds=float(config.get("webhook_lease_seconds", 60)),
-            secret_overlap_hours=float(config.get("webhook_secret_overlap_hours", 24)),
-            disable_after_hours=float(config.get("webhook_disable_after_hours", 120)),
-            retry_after_max_seconds=float(config.get("webhook_retry_after_max_seconds", 86400)),
+            schedule=_schedule(config.webhook_retry_schedule),
+            jitter=config.webhook_retry_jitter,
+            lease_seconds=config.webhook_lease_seconds,
+            secret_overlap_hours=config.webhook_secret_overlap_hours,
+            disable_after_hours=config.webhook_disable_after_hours,
+            retry_after_max_seconds=config.webhook_retry_after_max_seconds,
             policy=policy(config),
         )
 
 
-def _floats(value: Any) -> tuple[float, ...]:
-    """A list from TOML, or a comma-separated string from a VIGIE_* variable."""
-    items = value.split(",") if isinstance(value, str) else value
-    parsed = tuple(float(v) for v in items if str(v).strip())
-    if not parsed:
+def _schedule(schedule: tuple[float, ...]) -> tuple[float, ...]:
+    if not schedule:
         raise ValueError("webhook_retry_schedule must not be empty")
-    return parsed
+    return schedule
 
 
 def policy(config: Config) -> http.Policy:
-    ports = config.get("webhook_allowed_ports", list(http.DEFAULT_ALLOWED_PORTS))
-    if isinstance(ports, str):
-        ports = [p for p in ports.split(",") if p.strip()]
+    ports = config.webhook_allowed_ports
     return http.Policy(
         https_only=config.is_production,
         allow_private=config.webhook_allow_private,
@@ -281,7 +275,7 @@ def send_test(*, session: Session, partner_id: int | None, endpoint_id: str) -> 
     endpoint = get_endpoint(session=session, partner_id=partner_id, endpoint_id=endpoint_id)
     return outbox.emit(
         session=session,
-        type="webhook.test",
+        event_type="webhook.test",
         partner_id=partner_id,
         data={"endpoint_id": endpoint.public_id, "message": "Test event from Vigie."},
     )
@@ -815,7 +809,7 @@ def disable(*, session: Session, endpoint: WebhookEndpoint, reason: str) -> None
     endpoint.updated_at = now
     outbox.emit(
         session=session,
-        type="webhook.endpoint_disabled",
+        event_type="webhook.endpoint_disabled",
         partner_id=endpoint.partner_id,
         data={"endpoint_id": endpoint.public_id, "reason": reason},
     )
