@@ -35,10 +35,11 @@ pytest: install
 		echo "(PostgreSQL pass not run: set VIGIE_TEST_POSTGRES_URL to run it)"; \
 	fi
 
-lint: install ## ruff (lint + format check), mypy, hadolint
+lint: install ## ruff (lint + format check), mypy, import-linter contracts, hadolint
 	$(BIN)/ruff check src tests integrations bench
 	$(BIN)/ruff format --check src tests integrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 format: install ## Apply ruff's formatting and safe fixes

@@ -88,7 +88,9 @@ def field_error(field: str, detail: str, *, location: str = "body") -> dict[str,
     return entry
 
 
-def flatten_messages(messages: Any, location: str = "body", prefix: str = "") -> list[dict]:
+def flatten_messages(
+    messages: Any, location: str = "body", prefix: str = ""
+) -> list[dict[str, Any]]:
     """Turn marshmallow's nested messages into a flat list naming each field."""
     out: list[dict[str, Any]] = []
     if isinstance(messages, Mapping):

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigie import web
 from vigie.errors import Problem
@@ -39,6 +40,6 @@ class Readiness(MethodView):
         """The database answers"""
         try:
             web.session().execute(text("SELECT 1"))
-        except Exception:
+        except SQLAlchemyError:
             raise NotReady("Not ready.") from None
         return {"status": "ok"}
