@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from vigie import clock, migrate, worker
@@ -116,57 +117,77 @@ def _demo_reports() -> list[dict[str, Any]]:
     ]
 
 
-def seed(runtime: Runtime) -> dict[str, Any]:
-    """Create or refresh the demo accounts; returns their credentials."""
-    credentials: dict[str, Any] = {"partners": [], "staff": []}
-    with runtime.db.unit() as session:
-        for name in DEMO_PARTNERS:
-            existing = session.scalar(select(Partner).where(Partner.name == name))
-            if existing is None:
-                created, key = partners.create(
-                    who=DEMO_SEEDER,
-                    session=session,
-                    name=name,
-                    scopes=["reports:write", "reports:read", "content:read", "webhooks:manage"],
-                )
-                partner_id, public_id = created.id, created.public_id
-            else:
-                _, key, _ = partners.rotate_key(
-                    session=session, who=DEMO_SEEDER, public_id=existing.public_id
-                )
-                partner_id, public_id = existing.id, existing.public_id
-            credentials["partners"].append({"id": public_id, "name": name, "api_key": key})
-            if name == DEMO_PARTNERS[0]:
-                airbnb_id = partner_id
-        for name, role in DEMO_STAFF:
-            account = session.scalar(select(Operator).where(Operator.name == name))
-            if account is None:
-                account, token = operators.create(
-                    session=session, who=DEMO_SEEDER, name=name, role=role
-                )
-            else:
-                token = operators.rotate_token(session=session, who=DEMO_SEEDER, operator=account)
-            credentials["staff"].append({"name": name, "role": role, "token": token})
-            if role == "admin":
-                admin = Who(actor=account.public_id, role=role, operator_id=account.id)
-        for shelter in DEMO_SHELTERS:
-            if session.scalar(select(Shelter.id).where(Shelter.name == shelter["name"])) is None:
-                shelters.create(session=session, who=admin, data=dict(shelter, integration=None))
-        for raw in _demo_reports():
-            seeded = session.scalar(
-                select(Report.id).where(
-                    Report.partner_id == airbnb_id,
-                    Report.partner_reference == raw["partner_reference"],
-                )
+def _seed_partners(session: Session) -> tuple[list[dict[str, Any]], int]:
+    """The demo partners with fresh keys; also the id of the first, which owns the demo reports."""
+    seeded, first_id = [], 0
+    for name in DEMO_PARTNERS:
+        existing = session.scalar(select(Partner).where(Partner.name == name))
+        if existing is None:
+            created, key = partners.create(
+                who=DEMO_SEEDER,
+                session=session,
+                name=name,
+                scopes=["reports:write", "reports:read", "content:read", "webhooks:manage"],
             )
-            if seeded is None:
-                reports.create(
-                    session=session,
-                    crypto=runtime.crypto,
-                    partner_id=airbnb_id,
-                    data=ReportSchema().load(raw),
-                )
-    return credentials
+            partner_id, public_id = created.id, created.public_id
+        else:
+            _, key, _ = partners.rotate_key(
+                session=session, who=DEMO_SEEDER, public_id=existing.public_id
+            )
+            partner_id, public_id = existing.id, existing.public_id
+        seeded.append({"id": public_id, "name": name, "api_key": key})
+        first_id = first_id or partner_id
+    return seeded, first_id
+
+
+def _seed_staff(session: Session) -> tuple[list[dict[str, Any]], Who]:
+    """The demo staff accounts with fresh tokens; also the admin, who files the shelters."""
+    seeded, admin = [], DEMO_SEEDER
+    for name, role in DEMO_STAFF:
+        account = session.scalar(select(Operator).where(Operator.name == name))
+        if account is None:
+            account, token = operators.create(
+                session=session, who=DEMO_SEEDER, name=name, role=role
+            )
+        else:
+            token = operators.rotate_token(session=session, who=DEMO_SEEDER, operator=account)
+        seeded.append({"name": name, "role": role, "token": token})
+        if role == "admin":
+            admin = Who(actor=account.public_id, role=role, operator_id=account.id)
+    return seeded, admin
+
+
+def _seed_shelters(session: Session, admin: Who) -> None:
+    for shelter in DEMO_SHELTERS:
+        if session.scalar(select(Shelter.id).where(Shelter.name == shelter["name"])) is None:
+            shelters.create(session=session, who=admin, data=dict(shelter, integration=None))
+
+
+def _seed_reports(session: Session, runtime: Runtime, partner_id: int) -> None:
+    for raw in _demo_reports():
+        seeded = session.scalar(
+            select(Report.id).where(
+                Report.partner_id == partner_id,
+                Report.partner_reference == raw["partner_reference"],
+            )
+        )
+        if seeded is None:
+            reports.create(
+                session=session,
+                crypto=runtime.crypto,
+                partner_id=partner_id,
+                data=ReportSchema().load(raw),
+            )
+
+
+def seed(runtime: Runtime) -> dict[str, Any]:
+    """Create or refresh the demo accounts, shelters and reports; returns the credentials."""
+    with runtime.db.unit() as session:
+        partner_credentials, owner_id = _seed_partners(session)
+        staff_credentials, admin = _seed_staff(session)
+        _seed_shelters(session, admin)
+        _seed_reports(session, runtime, owner_id)
+    return {"partners": partner_credentials, "staff": staff_credentials}
 
 
 def run(app: Flask, *, host: str, port: int, out: TextIO) -> None:
