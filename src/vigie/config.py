@@ -154,16 +154,17 @@ def _check(value: Any, kind: Any) -> Any:
     return tuple(_check(item(v) if isinstance(v, str) else v, item) for v in value)
 
 
-def _from_toml(path: Path) -> dict[str, Any]:
-    values = tomllib.loads(path.read_text("utf-8"))
+def _checked(values: dict[str, Any], source: str = "") -> dict[str, Any]:
+    """Each value of a TOML file or of the overrides as its key's type; unknown keys refused."""
+    checked = {}
     for key, value in values.items():
         if key not in KEYS:
-            raise ConfigError(f"{path.name}: unknown configuration key {key!r}")
+            raise ConfigError(f"{source}unknown configuration key {key!r}")
         try:
-            values[key] = _check(value, KEYS[key])
+            checked[key] = _check(value, KEYS[key])
         except ValueError as exc:
-            raise ConfigError(f"{path.name}: {key}: {exc}") from None
-    return values
+            raise ConfigError(f"{source}{key}: {exc}") from None
+    return checked
 
 
 def _from_environment() -> dict[str, Any]:
@@ -181,28 +182,17 @@ def _from_environment() -> dict[str, Any]:
     return values
 
 
-def _from_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
-    values = {}
-    for key, value in overrides.items():
-        if key not in KEYS:
-            raise ConfigError(f"unknown configuration key {key!r}")
-        try:
-            values[key] = _check(value, KEYS[key])
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
-    return values
-
-
 def load_config(overrides: dict[str, Any] | None = None) -> Config:
     environment = _from_environment()
-    given = _from_overrides(overrides or {})
+    given = _checked(overrides or {})
     env = given.get("env") or environment.get("env") or Config.env
     if env not in ENVIRONMENTS:
         raise ConfigError(f"VIGIE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     values: dict[str, Any] = {}
     directory = config_dir()
-    if directory is not None and (directory / f"{env}.toml").is_file():
-        values |= _from_toml(directory / f"{env}.toml")
+    path = directory / f"{env}.toml" if directory is not None else None
+    if path is not None and path.is_file():
+        values |= _checked(tomllib.loads(path.read_text("utf-8")), f"{path.name}: ")
     values |= environment | given
     values["env"] = env
     return _with_secrets(Config(**values))
