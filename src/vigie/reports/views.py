@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.errors import PROBLEM_JSON, ProblemSchema
-from vigie.idempotency.views import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
+from vigie.idempotency.decorator import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
 from vigie.pagination import next_link
 from vigie.reports import examples as ex
 from vigie.reports import service
