@@ -354,7 +354,7 @@ def content_load(path: Path, draft: bool, as_json: bool) -> None:
     Items are matched by their `key`: re-running the same file changes nothing.
     """
     from vigie.content import importing
-    from vigie.content.views import content_runtime
+    from vigie.content.http_cache import content_runtime
 
     try:
         counts = importing.load_file(_runtime(), path, publish=not draft)
