@@ -140,7 +140,8 @@ class Catalogue:
             if not entry.matches(filters):
                 continue
             when = entry.changed_at(now)
-            if entry.visible(now) if updated_since is None else when > updated_since:
+            wanted = entry.visible(now) if updated_since is None else when > updated_since
+            if wanted:
                 rows.append((when, entry.id, entry))
         rows.sort(key=lambda row: (row[0], row[1]))
         return rows
