@@ -286,12 +286,12 @@ def keys_rotate(as_json: bool) -> None:
     Put the new key first in VIGIE_DATA_KEY everywhere, keep the old ones after
     it, run this, then remove the old keys.
     """
+    from vigie import datakeys
     from vigie.crypto import DecryptionError
-    from vigie.keys import service
 
     rt = _runtime()
     try:
-        counts = service.rotate(db=rt.db, crypto=rt.crypto)
+        counts = datakeys.rotate(db=rt.db, crypto=rt.crypto)
     except DecryptionError as exc:
         raise click.ClickException(str(exc)) from None
     payload = {"rotated": counts, "keys": len(rt.config.data_keys)}
@@ -354,7 +354,7 @@ def content_load(path: Path, draft: bool, as_json: bool) -> None:
     Items are matched by their `key`: re-running the same file changes nothing.
     """
     from vigie.content import importing
-    from vigie.content.views import content_runtime
+    from vigie.content.http_cache import content_runtime
 
     try:
         counts = importing.load_file(_runtime(), path, publish=not draft)

@@ -10,7 +10,7 @@ from flask import Flask
 
 from content_payloads import item_body
 from vigie.content import importing
-from vigie.content.views import content_runtime
+from vigie.content.http_cache import content_runtime
 
 
 @pytest.fixture

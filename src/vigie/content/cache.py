@@ -67,7 +67,7 @@ class ContentCache:
         return built
 
     # Raw-request memo: (host, path, query string, Accept-Language) -> what was served,
-    # so a request seen before skips argument parsing (see views._answer_from_memory).
+    # so a request seen before skips argument parsing (see http_cache.answer_from_memory).
 
     def knows(self, key: Hashable) -> bool:
         return key in self._memo

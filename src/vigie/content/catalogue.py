@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vigie.content import locales
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# The partners' list, served from memory: by last change, then id (cursor letters "u", "i").
+# No columns: the catalogue only decodes and encodes cursors with it.
+BY_CHANGE = Keyset(Key("u", None, datetime), Key("i", None))
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Representation:
     next_cursor: str | None = None
 
 
+Row = tuple[datetime, int, Entry]  # (last change, item id, entry): a listing row
+
+
 class Catalogue:
     def __init__(self, token: str, entries: Sequence[Entry]) -> None:
         self.token = token
@@ -110,38 +116,13 @@ class Catalogue:
         now: datetime,
     ) -> Representation:
         """One page, by last change (oldest first, so a sync can resume where it stopped)."""
-        rows: list[tuple[datetime, int, Entry]] = []
-        for entry in self.entries:
-            if not entry.matches(filters):
-                continue
-            when = entry.changed_at(now)
-            if updated_since is None:
-                if entry.visible(now):
-                    rows.append((when, entry.id, entry))
-            elif when > updated_since:
-                rows.append((when, entry.id, entry))
-        rows.sort(key=lambda row: (row[0], row[1]))
-        position = decode_cursor(cursor, ("u", "i"))
-        if position is not None:
-            after = _cursor_position(position)
+        rows = self._changes(filters=filters, updated_since=updated_since, now=now)
+        after = BY_CHANGE.decode(cursor)
+        if after is not None:
             rows = [row for row in rows if (row[0], row[1]) > after]
-        page, more = rows[:limit], len(rows) > limit
-        items: list[dict[str, Any]] = []
-        pulled: list[tuple[int, str]] = []
-        served: list[str] = []
-        for when, _, entry in page:
-            if entry.visible(now):
-                locale = locales.pick(order, entry.locales) or min(entry.locales)
-                items.append(item_view(entry, locale))
-                pulled.append((entry.id, locale))
-                if locale not in served:
-                    served.append(locale)
-            else:
-                items.append(tombstone(entry, when))
-        next_cursor = None
-        if more:
-            last_when, last_id, _ = page[-1]
-            next_cursor = encode_cursor({"u": last_when.isoformat(), "i": last_id})
+        page = rows[:limit]
+        next_cursor = BY_CHANGE.encode(page[-1][:2]) if len(rows) > limit else None
+        items, pulled, served = _page_items(page, order=order, now=now)
         return _represent(
             items,
             last_modified=self.last_modified(now),
@@ -149,6 +130,21 @@ class Catalogue:
             pulled=pulled,
             next_cursor=next_cursor,
         )
+
+    def _changes(
+        self, *, filters: Filters, updated_since: datetime | None, now: datetime
+    ) -> list[Row]:
+        """The filter's items by last change: the visible ones, or every change after a time."""
+        rows: list[Row] = []
+        for entry in self.entries:
+            if not entry.matches(filters):
+                continue
+            when = entry.changed_at(now)
+            wanted = entry.visible(now) if updated_since is None else when > updated_since
+            if wanted:
+                rows.append((when, entry.id, entry))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return rows
 
     def item(self, public_id: str) -> Entry | None:
         return self.by_public_id.get(public_id)
@@ -162,14 +158,23 @@ class Catalogue:
         return [(e, locales.pick(order, e.locales) or min(e.locales)) for e in chosen]
 
 
-def _cursor_position(position: dict[str, Any]) -> tuple[datetime, int]:
-    try:
-        when = datetime.fromisoformat(position["u"])
-        if when.tzinfo is None:
-            raise ValueError
-        return when, int(position["i"])
-    except (TypeError, ValueError):
-        raise malformed_cursor() from None
+def _page_items(
+    page: list[Row], *, order: tuple[str, ...], now: datetime
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]], list[str]]:
+    """A page's items (or tombstones), the (item, locale) pairs delivered, the locales served."""
+    items: list[dict[str, Any]] = []
+    pulled: list[tuple[int, str]] = []
+    served: list[str] = []
+    for when, _, entry in page:
+        if not entry.visible(now):
+            items.append(tombstone(entry, when))
+            continue
+        locale = locales.pick(order, entry.locales) or min(entry.locales)
+        items.append(item_view(entry, locale))
+        pulled.append((entry.id, locale))
+        if locale not in served:
+            served.append(locale)
+    return items, pulled, served
 
 
 def item_view(entry: Entry, locale: str) -> dict[str, Any]:

@@ -43,6 +43,15 @@ class ContentItem(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
 
+    @property
+    def pending_changes(self) -> bool:
+        """The draft differs from what partners see."""
+        return self.status != "published" or self.draft_revision != self.published_revision
+
+    @property
+    def editor_links(self) -> dict[str, str]:
+        return {"self": f"/v1/admin/content/{self.public_id}"}
+
 
 class ContentState(Base):
     """One row: a counter bumped by every publish or retire.

@@ -65,7 +65,9 @@ class PullRecorder:
         try:
             with self.db.unit() as session:
                 service.add_pulls(session=session, counts=pending)
-        except Exception as exc:
+        # A flush runs after the response is sent, or at exit: no caller above can handle a
+        # failure, so it is logged and the counts are kept for the next flush.
+        except Exception as exc:  # noqa: BLE001 - nothing above a flush can handle its failure
             log_failure(log, "could not write content pull counts; kept for the next flush", exc)
             with self._lock:
                 for key, (pulls, revalidations) in pending.items():

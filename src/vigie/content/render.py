@@ -7,6 +7,9 @@ links and images (tracking pixels) never reach a partner's screen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -29,3 +32,11 @@ def to_html(markdown: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     ).strip()
+
+
+def previews(translations: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Draft translations, each with `body_html`: what publishing would show partners."""
+    return {
+        locale: {**text, "body_html": to_html(text["body_markdown"])}
+        for locale, text in translations.items()
+    }

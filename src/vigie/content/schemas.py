@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from vigie.content import locales
+from vigie.content import locales, render
 from vigie.content.models import STATUSES
 from vigie.pagination import PageArgsSchema
 from vigie.reports.vocabulary import EXPLOITATION_CODES
@@ -187,26 +187,40 @@ class TranslationOutSchema(TranslationSchema):
     body_html = fields.String(metadata={"description": "Sanitised rendering of body_markdown."})
 
 
+class _Previewed(fields.Dict):
+    """The draft's translations, dumped with their rendering preview (`body_html`)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        shown = None if value is None else render.previews(value)
+        return super()._serialize(shown, attr, obj, **kwargs)
+
+
 class EditorItemSchema(Schema):
-    id = fields.String(metadata={"example": "cnt_mfrggzdfmztwq2lk"})
+    """A ContentItem as editors see it: the draft (with a preview) and the published state."""
+
+    id = fields.String(attribute="public_id", metadata={"example": "cnt_mfrggzdfmztwq2lk"})
     key = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": list(STATUSES)})
     version = fields.Integer()
     pending_changes = fields.Boolean(
         metadata={"description": "The draft differs from what partners see."}
     )
-    kind = fields.String()
-    audiences = fields.List(fields.String())
-    exploitation = fields.List(fields.String())
-    campaigns = fields.List(fields.String())
-    expires_at = fields.String(allow_none=True)
-    translations = fields.Dict(keys=fields.String(), values=fields.Nested(TranslationOutSchema))
+    kind = fields.String(attribute="draft.kind")
+    audiences = fields.List(fields.String(), attribute="draft.audiences")
+    exploitation = fields.List(fields.String(), attribute="draft.exploitation")
+    campaigns = fields.List(fields.String(), attribute="draft.campaigns")
+    expires_at = fields.String(allow_none=True, attribute="draft.expires_at")
+    translations = _Previewed(
+        keys=fields.String(),
+        values=fields.Nested(TranslationOutSchema),
+        attribute="draft.translations",
+    )
     created_at = fields.AwareDateTime(format="iso")
     edited_at = fields.AwareDateTime(format="iso")
     published_at = fields.AwareDateTime(format="iso", allow_none=True)
     updated_at = fields.AwareDateTime(format="iso", allow_none=True)
     retired_at = fields.AwareDateTime(format="iso", allow_none=True)
-    links = fields.Nested(LinksSchema)
+    links = fields.Nested(LinksSchema, attribute="editor_links")
 
 
 class PartnerItemSchema(Schema):

@@ -16,15 +16,17 @@ from vigie import clock
 from vigie.content import render
 from vigie.content.catalogue import EPOCH, Catalogue, Entry
 from vigie.content.models import ContentItem, ContentPull, ContentState
-from vigie.errors import Conflict, NotFound, field_error
+from vigie.db import get_or_404
+from vigie.errors import Conflict, field_error
 from vigie.ids import new_id
 from vigie.outbox import service as outbox
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset, Page
 from vigie.partners.models import Partner
 
 EDITABLE = ("kind", "audiences", "exploitation", "campaigns", "expires_at")
 STATE_ROW = 1
 TICK = timedelta(microseconds=1)
+BY_ID = Keyset(Key("i", ContentItem.id))  # the editors' list (cursor letter "i")
 
 
 # -- editors ------------------------------------------------------------------
@@ -80,10 +82,7 @@ def create(*, session: Session, data: Mapping[str, Any], operator_id: int | None
 
 
 def get(*, session: Session, item_id: str) -> ContentItem:
-    item = session.scalar(select(ContentItem).where(ContentItem.public_id == item_id))
-    if item is None:
-        raise NotFound(f"No content item {item_id}.")
-    return item
+    return get_or_404(session, ContentItem, item_id, what="content item")
 
 
 def update(
@@ -95,21 +94,7 @@ def update(
     a locale set to null removes it; other locales are kept.
     """
     item = get(session=session, item_id=item_id)
-    doc = copy.deepcopy(item.draft)
-    for name in EDITABLE:
-        if name in data:
-            value = data[name]
-            if name == "expires_at":
-                doc[name] = _iso(value)
-            elif name == "kind":
-                doc[name] = value
-            else:
-                doc[name] = list(value or [])
-    for locale, translation in (data.get("translations") or {}).items():
-        if translation is None:
-            doc["translations"].pop(locale, None)
-        else:
-            doc["translations"][locale] = copy.deepcopy(translation)
+    doc = _edited(item.draft, data)
     if "key" in data and data["key"] != item.key:
         raise Conflict("The key of an item cannot change.")
     if doc != item.draft:
@@ -117,6 +102,29 @@ def update(
         item.draft_revision += 1
         item.edited_at = clock.now()
     return item
+
+
+def _edited(draft: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the draft with the changes of `data` (translations merged by locale)."""
+    doc = copy.deepcopy(draft)
+    for name in EDITABLE:
+        if name in data:
+            doc[name] = _stored(name, data[name])
+    for locale, translation in (data.get("translations") or {}).items():
+        if translation is None:
+            doc["translations"].pop(locale, None)
+        else:
+            doc["translations"][locale] = copy.deepcopy(translation)
+    return doc
+
+
+def _stored(name: str, value: Any) -> Any:
+    """An editable field's value as the draft document stores it."""
+    if name == "expires_at":
+        return _iso(value)
+    if name == "kind":
+        return value
+    return list(value or [])
 
 
 def _publish_problems(doc: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
@@ -193,17 +201,13 @@ def _snapshot(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def pending_changes(item: ContentItem) -> bool:
-    return item.status != "published" or item.draft_revision != item.published_revision
-
-
 def publish(*, session: Session, item_id: str, operator_id: int | None) -> tuple[ContentItem, bool]:
     """Publish the draft: validate, render, bump the version, emit `content.published`.
 
     Returns (item, changed); publishing an unchanged published item changes nothing.
     """
     item = get(session=session, item_id=item_id)
-    if not pending_changes(item):
+    if not item.pending_changes:
         return item, False
     problems = _publish_problems(item.draft, clock.now())
     if problems:
@@ -266,46 +270,12 @@ def retire(*, session: Session, item_id: str, operator_id: int | None) -> tuple[
 
 def list_(
     *, session: Session, status: str | None, limit: int, cursor: str | None
-) -> tuple[list[ContentItem], str | None]:
+) -> Page[ContentItem]:
     """Every item for editors, oldest first."""
     query = select(ContentItem)
     if status is not None:
         query = query.where(ContentItem.status == status)
-    position = decode_cursor(cursor, ("i",))
-    if position is not None:
-        if not isinstance(position["i"], int):
-            raise malformed_cursor()
-        query = query.where(ContentItem.id > position["i"])
-    rows = list(session.scalars(query.order_by(ContentItem.id).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"i": rows[-1].id})
-    return rows, next_cursor
-
-
-def editor_view(item: ContentItem) -> dict[str, Any]:
-    """The item as editors see it: the draft (with a rendering preview) and the published state."""
-    doc = item.draft
-    translations = {
-        locale: {**text, "body_html": render.to_html(text["body_markdown"])}
-        for locale, text in doc["translations"].items()
-    }
-    return {
-        "id": item.public_id,
-        "key": item.key,
-        "status": item.status,
-        "version": item.version,
-        "pending_changes": pending_changes(item),
-        **{name: doc.get(name) for name in EDITABLE},
-        "translations": translations,
-        "created_at": item.created_at,
-        "edited_at": item.edited_at,
-        "published_at": item.published_at,
-        "updated_at": item.updated_at,
-        "retired_at": item.retired_at,
-        "links": {"self": f"/v1/admin/content/{item.public_id}"},
-    }
+    return BY_ID.page(session, query, limit=limit, cursor=cursor)
 
 
 def load(

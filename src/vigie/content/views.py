@@ -1,22 +1,23 @@
-"""Partner reading (content:read) and the editors' workflow (role editor)."""
+"""Partner reading (content:read) and the editors' workflow (role editor).
+
+Partner reads are cached HTTP representations (see http_cache.py); editor operations
+answer with the ContentItem, dumped by EditorItemSchema.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.http import http_date, is_resource_modified
 
 from vigie import auth, clock, web
 from vigie.content import catalogue as cat
-from vigie.content import feeds, locales, service
-from vigie.content.cache import ContentCache
+from vigie.content import feeds, http_cache, locales, service
 from vigie.content.examples import CONTENT_EXAMPLE, PROBLEM_NO_FRENCH
-from vigie.content.pulls import PullRecorder
 from vigie.content.schemas import (
     ContentInSchema,
     ContentPatchSchema,
@@ -39,6 +40,7 @@ admin_blp = Blueprint(
     url_prefix="/v1/admin/content",
     description="Awareness content: editors' drafts, publishing and retiring",
 )
+blp.before_request(http_cache.answer_from_memory)
 
 ATOM = "application/atom+xml"
 JSON_FEED = "application/feed+json"
@@ -84,127 +86,13 @@ JSON_FEED_SCHEMA = {
 }
 
 
-def _feed_doc(mimetype: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "responses": {
-            "200": {
-                "description": description,
-                "headers": VALIDATOR_HEADERS,
-                "content": {mimetype: {"schema": schema}},
-            }
-        }
-    }
-
-
 class Gone(Problem):
     status, slug = 410, "gone"
-
-
-@dataclass
-class ContentRuntime:
-    """What one process keeps in memory for content: catalogue, responses, pull counts."""
-
-    cache: ContentCache
-    recorder: PullRecorder
-    cache_control: str
-
-
-def content_runtime(app: Flask | None = None) -> ContentRuntime:
-    app = app or current_app
-    found: ContentRuntime | None = app.extensions.get("vigie.content")
-    if found is None:
-        rt = app.extensions["vigie"]
-        found = ContentRuntime(
-            cache=ContentCache(ttl_seconds=rt.config.content_version_ttl_seconds),
-            recorder=PullRecorder(db=rt.db, flush_seconds=rt.config.content_pull_flush_seconds),
-            cache_control=f"public, max-age={rt.config.content_max_age_seconds}",
-        )
-        found = app.extensions.setdefault("vigie.content", found)
-    return found
-
-
-def _catalogue() -> cat.Catalogue:
-    return content_runtime().cache.catalogue(
-        token=lambda: service.state_token(session=web.session()),
-        load=lambda: service.catalogue(session=web.session()),
-    )
 
 
 def _base_url() -> str:
     configured: str = web.runtime().config.public_base_url
     return (configured or request.host_url).rstrip("/")
-
-
-def _raw_key() -> tuple[str, str, str, bytes, str | None]:
-    return (
-        request.scheme,
-        request.host,
-        request.path,
-        request.query_string,
-        request.headers.get("Accept-Language"),
-    )
-
-
-def _serve(
-    key: Hashable,
-    build: Callable[[], cat.Representation],
-    *,
-    version: tuple[str, int],
-    mimetype: str = "application/json",
-) -> Response:
-    """Answer from the response cache, with validators; 304 when the caller's copy is current."""
-    state = content_runtime()
-    rep = state.cache.response(key, build)
-    link = next_link(rep.next_cursor)  # depends on the request URL: remembered with it
-    state.cache.remember(_raw_key(), (version, rep, mimetype, link))
-    return _respond(state, rep, mimetype, link)
-
-
-def _respond(
-    state: ContentRuntime, rep: cat.Representation, mimetype: str, link: dict[str, str]
-) -> Response:
-    modified = is_resource_modified(request.environ, etag=rep.etag, last_modified=rep.last_modified)
-    state.recorder.record(
-        partner_id=auth.current_partner().id, items=rep.pulled, revalidated=not modified
-    )
-    headers = {
-        "ETag": f'"{rep.etag}"',
-        "Last-Modified": http_date(rep.last_modified),
-        "Cache-Control": state.cache_control,
-        "Vary": "Accept-Language",
-    }
-    if modified:
-        headers["Content-Language"] = rep.content_language
-        headers.update(link)
-        response = Response(rep.body, 200, headers, mimetype=mimetype)
-    else:
-        response = Response(status=304, headers=headers)
-    if state.recorder.due():
-        response.call_on_close(state.recorder.flush)
-    return response
-
-
-@blp.before_request
-def _answer_from_memory() -> Response | None:
-    """The hot path: a request already answered for this catalogue is served from memory.
-
-    Keyed by the raw request (scheme, host, path, query string, Accept-Language), so it skips
-    argument parsing and the view; it still authenticates the key and counts the pull.
-    Requests never seen, or whose parameters are invalid, go through the view.
-    """
-    state = content_runtime()
-    key = _raw_key()
-    if not state.cache.knows(key):
-        return None
-    catalogue = _catalogue()  # at most one version read per TTL; a change empties the memo
-    found = state.cache.recall(key)
-    if found is None:
-        return None
-    version, rep, mimetype, link = found
-    if version != (catalogue.token, catalogue.epoch(clock.now())):
-        return None
-    g.partner = auth.authenticate_partner("content:read")
-    return _respond(state, rep, mimetype, link)
 
 
 def _order(locale: str | None, catalogue: cat.Catalogue) -> tuple[str, ...]:
@@ -234,14 +122,14 @@ class ContentList(MethodView):
         for items to drop. Send `If-None-Match` with the ETag you hold: 304 when
         nothing changed.
         """
-        catalogue, now = _catalogue(), clock.now()
+        catalogue, now = http_cache.catalogue(), clock.now()
         order, filters = _order(args.get("locale"), catalogue), _filters(args)
         since, limit, cursor = args.get("updated_since"), args["limit"], args.get("cursor")
         key = (
             "list", catalogue.token, catalogue.epoch(now), order, filters,
             since.isoformat() if since else None, limit, cursor,
         )  # fmt: skip
-        return _serve(
+        return http_cache.serve(
             key,
             version=(catalogue.token, key[2]),
             build=lambda: catalogue.listing(
@@ -255,16 +143,57 @@ class ContentList(MethodView):
         )
 
 
-def _feed(builder: Callable[..., bytes], args: dict[str, Any], mimetype: str) -> Response:
-    catalogue, now = _catalogue(), clock.now()
+# -- feeds: one view, two formats ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedFormat:
+    """What tells the feeds apart: media type, writer, and the documentation of the 200."""
+
+    mimetype: str
+    write: Callable[..., bytes]  # (entries, *, base_url, self_url, language) -> body
+    summary: str
+    body: str
+    schema: dict[str, Any]
+
+
+ATOM_FEED = FeedFormat(
+    mimetype=ATOM,
+    write=feeds.atom,
+    summary="Atom feed of published content",
+    body="Atom feed (RFC 4287), newest first.",
+    schema={"type": "string"},
+)
+JSON_FEED_FORMAT = FeedFormat(
+    mimetype=JSON_FEED,
+    write=feeds.json_feed,
+    summary="JSON Feed 1.1 of published content",
+    body="JSON Feed 1.1, newest first.",
+    schema=JSON_FEED_SCHEMA,
+)
+FEED_DESCRIPTION = "Every visible item of the audience (and kind, campaign) in your locale."
+
+
+def _feed_responses(fmt: FeedFormat) -> dict[str, Any]:
+    return {
+        "200": {
+            "description": fmt.body,
+            "headers": VALIDATOR_HEADERS,
+            "content": {fmt.mimetype: {"schema": fmt.schema}},
+        }
+    }
+
+
+def _feed(fmt: FeedFormat, args: dict[str, Any]) -> Response:
+    catalogue, now = http_cache.catalogue(), clock.now()
     order, filters = _order(args.get("locale"), catalogue), _filters(args)
     base, self_url = _base_url(), _base_url() + request.full_path.rstrip("?")
-    key = (mimetype, catalogue.token, catalogue.epoch(now), order, filters, self_url)
+    key = (fmt.mimetype, catalogue.token, catalogue.epoch(now), order, filters, self_url)
 
     def build() -> cat.Representation:
         entries = catalogue.feed_entries(filters=filters, order=order, now=now)
         language = order[0] if order else "fr"
-        body = builder(entries, base_url=base, self_url=self_url, language=language)
+        body = fmt.write(entries, base_url=base, self_url=self_url, language=language)
         return cat.represent(
             body,
             last_modified=catalogue.last_modified(now),
@@ -272,41 +201,30 @@ def _feed(builder: Callable[..., bytes], args: dict[str, Any], mimetype: str) ->
             pulled=[(entry.id, locale) for entry, locale in entries],
         )
 
-    return _serve(key, build, version=(catalogue.token, key[2]), mimetype=mimetype)
+    return http_cache.serve(key, build, version=(catalogue.token, key[2]), mimetype=fmt.mimetype)
 
 
-@blp.route("/feed.atom")
-class AtomFeed(MethodView):
-    @auth.partner(blp, "content:read")
-    @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
-    @blp.alt_response(304, description=NOT_MODIFIED)
-    @blp.doc(
-        parameters=CONDITIONAL_PARAMETERS,
-        **_feed_doc(ATOM, "Atom feed (RFC 4287), newest first.", {"type": "string"}),
-    )
-    def get(self, **args: Any) -> Any:
-        """Atom feed of published content
+def _feed_view(fmt: FeedFormat) -> type[MethodView]:
+    """The feed view in one format: same parameters, checks and caching; its own body."""
 
-        Every visible item of the audience (and kind, campaign) in your locale.
-        """
-        return _feed(feeds.atom, args, ATOM)
+    class Feed(MethodView):
+        @auth.partner(blp, "content:read")
+        @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
+        @blp.alt_response(304, description=NOT_MODIFIED)
+        @blp.doc(
+            summary=fmt.summary,
+            description=FEED_DESCRIPTION,
+            parameters=CONDITIONAL_PARAMETERS,
+            responses=_feed_responses(fmt),
+        )
+        def get(self, **args: Any) -> Any:
+            return _feed(fmt, args)
+
+    return Feed
 
 
-@blp.route("/feed.json")
-class JsonFeed(MethodView):
-    @auth.partner(blp, "content:read")
-    @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
-    @blp.alt_response(304, description=NOT_MODIFIED)
-    @blp.doc(
-        parameters=CONDITIONAL_PARAMETERS,
-        **_feed_doc(JSON_FEED, "JSON Feed 1.1, newest first.", JSON_FEED_SCHEMA),
-    )
-    def get(self, **args: Any) -> Any:
-        """JSON Feed 1.1 of published content
-
-        Every visible item of the audience (and kind, campaign) in your locale.
-        """
-        return _feed(feeds.json_feed, args, JSON_FEED)
+blp.route("/feed.atom", endpoint="AtomFeed")(_feed_view(ATOM_FEED))
+blp.route("/feed.json", endpoint="JsonFeed")(_feed_view(JSON_FEED_FORMAT))
 
 
 @blp.route("/<string:item_id>")
@@ -323,7 +241,7 @@ class ContentRead(MethodView):
 
         410 when the item was retired or has expired: drop your copy.
         """
-        catalogue, now = _catalogue(), clock.now()
+        catalogue, now = http_cache.catalogue(), clock.now()
         entry = catalogue.item(item_id)
         if entry is None:
             raise NotFound(f"No published content item {item_id}.")
@@ -332,17 +250,12 @@ class ContentRead(MethodView):
             raise Gone(f"Content item {item_id} is {state}: drop your copy.")
         order = _order(args.get("locale"), catalogue)
         key = ("item", catalogue.token, catalogue.epoch(now), item_id, order)
-        return _serve(
+        return http_cache.serve(
             key, lambda: cat.single(entry, order=order), version=(catalogue.token, key[2])
         )
 
 
 # -- editors ------------------------------------------------------------------
-
-
-def _changed() -> None:
-    """This worker changed the content: forget its memory now (others: within the TTL)."""
-    content_runtime().cache.invalidate()
 
 
 @admin_blp.route("")
@@ -360,8 +273,7 @@ class ContentDrafts(MethodView):
         session = web.session()
         item = service.create(session=session, data=data, operator_id=auth.current_operator().id)
         session.commit()
-        view = service.editor_view(item)
-        return view, 201, {"Location": view["links"]["self"]}
+        return item, 201, {"Location": item.editor_links["self"]}
 
     @auth.staff(admin_blp, "editor")
     @admin_blp.arguments(EditorListArgsSchema, location="query", as_kwargs=True)
@@ -369,13 +281,13 @@ class ContentDrafts(MethodView):
     @admin_blp.alt_response(400, response="BAD_REQUEST")
     def get(self, **args: Any) -> Any:
         """List every item (drafts, published, retired)"""
-        rows, cursor = service.list_(
+        page = service.list_(
             session=web.session(),
             status=args.get("status"),
             limit=args["limit"],
             cursor=args.get("cursor"),
         )
-        return [service.editor_view(r) for r in rows], 200, next_link(cursor)
+        return page.items, 200, next_link(page.next_cursor)
 
 
 @admin_blp.route("/<string:item_id>")
@@ -385,7 +297,7 @@ class ContentDraft(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, item_id: str) -> Any:
         """Read an item: its draft, a rendering preview, and its published state"""
-        return service.editor_view(service.get(session=web.session(), item_id=item_id))
+        return service.get(session=web.session(), item_id=item_id)
 
     @auth.staff(admin_blp, "editor")
     @admin_blp.arguments(ContentPatchSchema)
@@ -404,7 +316,7 @@ class ContentDraft(MethodView):
             session=session, item_id=item_id, data=data, operator_id=auth.current_operator().id
         )
         session.commit()
-        return service.editor_view(item)
+        return item
 
 
 @admin_blp.route("/<string:item_id>/publish")
@@ -426,8 +338,8 @@ class ContentPublish(MethodView):
         )
         session.commit()
         if changed:
-            _changed()
-        return service.editor_view(item)
+            http_cache.changed()
+        return item
 
 
 @admin_blp.route("/<string:item_id>/retire")
@@ -447,5 +359,5 @@ class ContentRetire(MethodView):
         )
         session.commit()
         if changed:
-            _changed()
-        return service.editor_view(item)
+            http_cache.changed()
+        return item

@@ -90,54 +90,83 @@ def begin(
             .execution_options(populate_existing=True)
         )
         if row is None:
-            claim = IdempotencyKey(
+            claimed = _claim(
+                session,
                 partner_id=partner_id,
                 key=key,
                 fingerprint=fingerprint,
-                created_at=now,
-                expires_at=now + ttl,
-                locked_until=now + lease,
+                now=now,
+                ttl=ttl,
+                lease=lease,
             )
-            try:
-                with session.begin_nested():
-                    session.add(claim)
-                    session.flush()
-            except IntegrityError:
-                continue  # a concurrent request claimed it first: look again
-            return Claimed(claim.id)
-        if row.expires_at <= now:  # past its retention: as if never seen
+            if claimed is not None:
+                return claimed
+        elif row.expires_at <= now:  # past its retention: as if never seen
             session.execute(
                 delete(IdempotencyKey).where(
                     IdempotencyKey.id == row.id, IdempotencyKey.expires_at <= now
                 )
             )
-            continue
-        if row.fingerprint != fingerprint:
-            raise KeyReused(
-                "This Idempotency-Key was already used with a different request.",
-                errors=[
-                    field_error(
-                        "Idempotency-Key", "Used before with another body.", location="header"
-                    )
-                ],
-            )
-        if row.response_status is not None:
-            return Replay(row.response_status, row.response_body or "", row.response_headers or {})
-        if row.locked_until is not None and row.locked_until > now:
-            raise _in_use()
-        # The first request's process died with the lease: take the key over, once.
-        taken = session.execute(
-            update(IdempotencyKey)
-            .where(
-                IdempotencyKey.id == row.id,
-                IdempotencyKey.response_status.is_(None),
-                IdempotencyKey.locked_until == row.locked_until,
-            )
-            .values(locked_until=now + lease)
+        else:
+            return _seen(session, row, fingerprint=fingerprint, now=now, lease=lease)
+    raise _in_use()
+
+
+def _claim(
+    session: Session,
+    *,
+    partner_id: int,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+    lease: timedelta,
+) -> Claimed | None:
+    """Insert the key with a lease; None if a concurrent request claimed it first."""
+    claim = IdempotencyKey(
+        partner_id=partner_id,
+        key=key,
+        fingerprint=fingerprint,
+        created_at=now,
+        expires_at=now + ttl,
+        locked_until=now + lease,
+    )
+    try:
+        with session.begin_nested():
+            session.add(claim)
+            session.flush()
+    except IntegrityError:
+        return None
+    return Claimed(claim.id)
+
+
+def _seen(
+    session: Session, row: IdempotencyKey, *, fingerprint: str, now: datetime, lease: timedelta
+) -> Claimed | Replay:
+    """A key within its retention: replay its response, refuse, or take over a dead claim."""
+    if row.fingerprint != fingerprint:
+        raise KeyReused(
+            "This Idempotency-Key was already used with a different request.",
+            errors=[
+                field_error("Idempotency-Key", "Used before with another body.", location="header")
+            ],
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            return Claimed(row.id)
+    if row.response_status is not None:
+        return Replay(row.response_status, row.response_body or "", row.response_headers or {})
+    if row.locked_until is not None and row.locked_until > now:
         raise _in_use()
+    # The first request's process died with the lease: take the key over, once.
+    taken = session.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == row.id,
+            IdempotencyKey.response_status.is_(None),
+            IdempotencyKey.locked_until == row.locked_until,
+        )
+        .values(locked_until=now + lease)
+    )
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        return Claimed(row.id)
     raise _in_use()
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from vigie import clock, credentials
 from vigie.audit import service as audit
 from vigie.audit.service import Who
-from vigie.errors import Invalid, NotFound
+from vigie.db import get_or_404
+from vigie.errors import Invalid
 from vigie.ids import new_id
 from vigie.partners.models import ApiKey, Partner
 
@@ -19,10 +20,8 @@ def _check_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = sorted(set(scopes))
     unknown = [s for s in chosen if s not in credentials.SCOPES]
     if unknown or not chosen:
-        raise Invalid(
-            f"Scopes must be among {', '.join(credentials.SCOPES)}; got {', '.join(unknown) or 'none'}.",
-            field="scopes",
-        )
+        among, got = ", ".join(credentials.SCOPES), ", ".join(unknown) or "none"
+        raise Invalid(f"Scopes must be among {among}; got {got}.", field="scopes")
     return chosen
 
 
@@ -59,10 +58,7 @@ def create(*, session: Session, who: Who, name: str, scopes: Iterable[str]) -> t
 
 
 def get(*, session: Session, public_id: str) -> Partner:
-    partner = session.scalar(select(Partner).where(Partner.public_id == public_id))
-    if partner is None:
-        raise NotFound(f"No partner {public_id}.")
-    return partner
+    return get_or_404(session, Partner, public_id, what="partner")
 
 
 def list_(*, session: Session) -> list[Partner]:

@@ -51,7 +51,7 @@ PROBLEM_DUPLICATE = {
 }
 
 
-def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -> dict:
+def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -> dict[str, object]:
     return {
         "type": f"/problems/{slug}",
         "title": title,

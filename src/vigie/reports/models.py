@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigie.db import Base, UTCDateTime
+from vigie.reports.guidance import emergency_guidance
 
 # What a partner may see of the internal status: nothing about the investigation.
 COARSE_STATUS = {
@@ -130,3 +132,16 @@ class Report(Base):
     @property
     def coarse_status(self) -> str:
         return COARSE_STATUS[self.status]
+
+    @property
+    def links(self) -> dict[str, str]:
+        return {"self": f"/v1/reports/{self.public_id}"}
+
+    @property
+    def guidance(self) -> dict[str, Any] | None:
+        """Emergency numbers for the reporter when people are at risk (None otherwise)."""
+        return emergency_guidance(
+            in_immediate_danger=self.in_immediate_danger,
+            minors_involved=self.minors_involved,
+            language=self.language,
+        )

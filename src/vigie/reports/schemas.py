@@ -1,4 +1,4 @@
-"""The canonical report (input) and what a partner may read back (output)."""
+"""The canonical report (input), what a partner may read back (output), and the vocabulary."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from marshmallow import (
 )
 
 from vigie import clock
+from vigie.pagination import PageArgsSchema
 from vigie.reports.models import COARSE_STATUSES
 from vigie.reports.vocabulary import (
     CONTEXTS,
@@ -27,6 +28,7 @@ from vigie.reports.vocabulary import (
     REPORTER_ROLE_CODES,
     department_for_postcode,
 )
+from vigie.validators import in_range
 
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 FLIGHT_NUMBER = re.compile(r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$")
@@ -36,6 +38,7 @@ FRENCH_POSTCODE = re.compile(r"^[0-9]{5}$")
 OTHER_POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,9}$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(minutes=1)
+MAX_BATCH = 100
 
 
 def _distinct(values: list[str]) -> None:
@@ -177,27 +180,41 @@ class ReportSchema(Schema):
         context = data.get("context")
         if context is None:
             return
-        errors: dict[str, list[str]] = {}
-        if context in ("stay", "other") and "location" not in data:
-            errors["location"] = [f"Required when context is {context}."]
-        if context == "stay" and "stay" not in data:
-            errors["stay"] = ["Required when context is stay."]
-        if context == "flight" and "flight" not in data:
-            errors["flight"] = ["Required when context is flight."]
-        if context != "stay" and "stay" in data:
-            errors["stay"] = ["Only allowed when context is stay."]
-        if context != "flight" and "flight" in data:
-            errors["flight"] = ["Only allowed when context is flight."]
-        if context in ("stay", "flight"):
-            for position, code in enumerate(data.get("indicators") or []):
-                indicator = INDICATOR_BY_CODE.get(code)
-                if indicator and indicator.context not in ("any", context):
-                    errors.setdefault("indicators", []).append(
-                        f"indicators[{position}]: {code} applies to {indicator.context} "
-                        f"reports, not {context}."
-                    )
+        errors = _block_errors(context, data)
+        indicators = _misplaced_indicators(context, data.get("indicators") or [])
+        if indicators:
+            errors["indicators"] = indicators
         if errors:
             raise ValidationError(errors)
+
+
+def _block_errors(context: str, data: dict[str, Any]) -> dict[str, list[str]]:
+    """The context blocks (location, stay, flight) missing for `context`, or not allowed with it."""
+    errors: dict[str, list[str]] = {}
+    if context in ("stay", "other") and "location" not in data:
+        errors["location"] = [f"Required when context is {context}."]
+    for block in ("stay", "flight"):
+        if context == block and block not in data:
+            errors[block] = [f"Required when context is {block}."]
+    for block in ("stay", "flight"):
+        if context != block and block in data:
+            errors[block] = [f"Only allowed when context is {block}."]
+    return errors
+
+
+def _misplaced_indicators(context: str, codes: list[str]) -> list[str]:
+    """Indicators that apply to another context than this stay or flight report."""
+    if context not in ("stay", "flight"):
+        return []
+    misplaced = []
+    for position, code in enumerate(codes):
+        indicator = INDICATOR_BY_CODE.get(code)
+        if indicator and indicator.context not in ("any", context):
+            misplaced.append(
+                f"indicators[{position}]: {code} applies to {indicator.context} "
+                f"reports, not {context}."
+            )
+    return misplaced
 
 
 class GuidanceNumberSchema(Schema):
@@ -216,11 +233,11 @@ class ReportLinksSchema(Schema):
 
 
 class ReportReceiptSchema(Schema):
-    """What a partner gets back when a report is accepted."""
+    """What a partner gets back when a report is accepted (dumped from the Report)."""
 
-    id = fields.String(metadata={"example": "rep_mfrggzdfmztwq2lk"})
+    id = fields.String(attribute="public_id", metadata={"example": "rep_mfrggzdfmztwq2lk"})
     partner_reference = fields.String()
-    status = fields.String(metadata={"example": "received"})
+    status = fields.String(attribute="coarse_status", metadata={"example": "received"})
     priority = fields.String(metadata={"example": "P2", "enum": ["P1", "P2", "P3", "P4"]})
     received_at = fields.AwareDateTime(format="iso")
     links = fields.Nested(ReportLinksSchema)
@@ -228,14 +245,69 @@ class ReportReceiptSchema(Schema):
 
 
 class PartnerReportSchema(Schema):
-    """A report as its partner may see it: coarse status, no operator data."""
+    """A Report as its partner may see it: coarse status, no operator data."""
 
-    id = fields.String()
+    id = fields.String(attribute="public_id")
     partner_reference = fields.String()
     context = fields.String()
-    status = fields.String(metadata={"enum": list(COARSE_STATUSES)})
+    status = fields.String(attribute="coarse_status", metadata={"enum": list(COARSE_STATUSES)})
     priority = fields.String()
     observed_at = fields.AwareDateTime(format="iso")
     received_at = fields.AwareDateTime(format="iso")
     updated_at = fields.AwareDateTime(format="iso")
     links = fields.Nested(ReportLinksSchema)
+
+
+class ReportListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
+    updated_since = fields.AwareDateTime(format="iso", validate=in_range)
+
+
+# -- batches ------------------------------------------------------------------
+
+
+class BatchSchema(Schema):
+    """1 to 100 reports, each checked like a single report."""
+
+    reports = fields.List(
+        fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Report"}]}),
+        required=True,
+        validate=validate.Length(1, MAX_BATCH),
+    )
+
+
+class BatchItemResultSchema(Schema):
+    index = fields.Integer(metadata={"example": 0})
+    status = fields.Integer(metadata={"enum": [201, 409, 422]})
+    id = fields.String(metadata={"description": "When status is 201"})
+    priority = fields.String(metadata={"description": "When status is 201"})
+    problem = fields.Dict(
+        metadata={
+            "description": "When status is 409 or 422: the problem document of this report",
+            "allOf": [{"$ref": "#/components/schemas/Problem"}],
+        }
+    )
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(BatchItemResultSchema))
+
+
+# -- vocabulary for partners' forms -------------------------------------------
+
+
+class LabelSchema(Schema):
+    code = fields.String()
+    fr = fields.String()
+    en = fields.String()
+
+
+class IndicatorSchema(LabelSchema):
+    context = fields.String(metadata={"enum": ["stay", "flight", "any"]})
+    strong = fields.Boolean()
+
+
+class VocabularySchema(Schema):
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+    suspected_exploitation = fields.List(fields.Nested(LabelSchema))
+    reporter_roles = fields.List(fields.Nested(LabelSchema))

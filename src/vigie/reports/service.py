@@ -7,20 +7,23 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigie import clock
 from vigie.crypto import Crypto
-from vigie.errors import Conflict, Invalid, NotFound, Problem, body_for, flatten_messages
+from vigie.db import get_or_404
+from vigie.errors import Conflict, Invalid, Problem, body_for, flatten_messages
 from vigie.ids import new_id
 from vigie.outbox import service as outbox
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
-from vigie.reports.guidance import emergency_guidance
+from vigie.pagination import Key, Keyset, Page
 from vigie.reports.models import COARSE_STATUS, Report
 from vigie.reports.priority import RESPONSE_TIMES, compute_priority, minors_involved
 from vigie.reports.schemas import ReportSchema
+
+# A partner's list: by last update, then id (cursor letters "u", "i").
+BY_UPDATE = Keyset(Key("u", Report.updated_at, datetime), Key("i", Report.id))
 
 
 def _duplicate(existing_public_id: str, partner_reference: str) -> Conflict:
@@ -127,46 +130,11 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
     return report
 
 
-def receipt(report: Report) -> dict[str, Any]:
-    """The 201 body: id, coarse status, priority, and emergency guidance when people are at risk."""
-    return {
-        "id": report.public_id,
-        "partner_reference": report.partner_reference,
-        "status": report.coarse_status,
-        "priority": report.priority,
-        "received_at": report.received_at,
-        "links": {"self": f"/v1/reports/{report.public_id}"},
-        "guidance": emergency_guidance(
-            in_immediate_danger=report.in_immediate_danger,
-            minors_involved=report.minors_involved,
-            language=report.language,
-        ),
-    }
-
-
-def partner_view(report: Report) -> dict[str, Any]:
-    """A report as its partner may see it: coarse status, never operator work."""
-    return {
-        "id": report.public_id,
-        "partner_reference": report.partner_reference,
-        "context": report.context,
-        "status": report.coarse_status,
-        "priority": report.priority,
-        "observed_at": report.observed_at,
-        "received_at": report.received_at,
-        "updated_at": report.updated_at,
-        "links": {"self": f"/v1/reports/{report.public_id}"},
-    }
-
-
 def get_for_partner(*, session: Session, partner_id: int, report_id: str) -> Report:
     """Another partner's report is indistinguishable from a missing one."""
-    report = session.scalar(
-        select(Report).where(Report.public_id == report_id, Report.partner_id == partner_id)
+    return get_or_404(
+        session, Report, report_id, what="report", where=(Report.partner_id == partner_id,)
     )
-    if report is None:
-        raise NotFound(f"No report {report_id}.")
-    return report
 
 
 def list_for_partner(
@@ -177,7 +145,7 @@ def list_for_partner(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Report], str | None]:
+) -> Page[Report]:
     """The partner's reports by last update (oldest first, so a sync can resume)."""
     query = select(Report).where(Report.partner_id == partner_id)
     if status is not None:
@@ -185,26 +153,9 @@ def list_for_partner(
         query = query.where(Report.status.in_(internal))
     if updated_since is not None:
         query = query.where(Report.updated_at >= updated_since)
-    position = decode_cursor(cursor, ("u", "i"))
-    if position is not None:
-        try:
-            after = datetime.fromisoformat(position["u"])
-            last_id = int(position["i"])
-        except (TypeError, ValueError):
-            raise malformed_cursor() from None
-        query = query.where(
-            or_(Report.updated_at > after, and_(Report.updated_at == after, Report.id > last_id))
-        )
-    rows = list(session.scalars(query.order_by(Report.updated_at, Report.id).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"u": last.updated_at.isoformat(), "i": last.id})
-    return rows, next_cursor
+    return BY_UPDATE.page(session, query, limit=limit, cursor=cursor)
 
 
-MAX_BATCH = 100
 _REPORT_SCHEMA = ReportSchema()
 
 

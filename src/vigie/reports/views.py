@@ -7,18 +7,23 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from vigie import auth, web
 from vigie.errors import PROBLEM_JSON, ProblemSchema
-from vigie.idempotency.views import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
-from vigie.pagination import PageArgsSchema, next_link
+from vigie.idempotency.decorator import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
+from vigie.pagination import next_link
 from vigie.reports import examples as ex
 from vigie.reports import service
-from vigie.reports.models import COARSE_STATUSES
-from vigie.reports.schemas import PartnerReportSchema, ReportReceiptSchema, ReportSchema
+from vigie.reports.schemas import (
+    BatchResultSchema,
+    BatchSchema,
+    PartnerReportSchema,
+    ReportListArgsSchema,
+    ReportReceiptSchema,
+    ReportSchema,
+    VocabularySchema,
+)
 from vigie.reports.vocabulary import EXPLOITATION, INDICATORS, REPORTER_ROLES
-from vigie.validators import in_range
 
 blp = Blueprint(
     "reports", __name__, url_prefix="/v1/reports", description="Reports sent by partners"
@@ -49,11 +54,6 @@ LINK_HEADER = {
 REPORT_SCHEMA = ReportSchema()
 
 
-class ReportListArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
-    updated_since = fields.AwareDateTime(format="iso", validate=in_range)
-
-
 def problem(status: int, **examples: dict[str, Any]) -> Any:
     """Document a problem+json response with named examples."""
     return blp.alt_response(
@@ -74,33 +74,6 @@ def write_errors(func: Any) -> Any:
     ):
         func = decorator(func)
     return func
-
-
-class BatchSchema(Schema):
-    """1 to 100 reports, each checked like a single report."""
-
-    reports = fields.List(
-        fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Report"}]}),
-        required=True,
-        validate=validate.Length(1, service.MAX_BATCH),
-    )
-
-
-class BatchItemResultSchema(Schema):
-    index = fields.Integer(metadata={"example": 0})
-    status = fields.Integer(metadata={"enum": [201, 409, 422]})
-    id = fields.String(metadata={"description": "When status is 201"})
-    priority = fields.String(metadata={"description": "When status is 201"})
-    problem = fields.Dict(
-        metadata={
-            "description": "When status is 409 or 422: the problem document of this report",
-            "allOf": [{"$ref": "#/components/schemas/Problem"}],
-        }
-    )
-
-
-class BatchResultSchema(Schema):
-    results = fields.List(fields.Nested(BatchItemResultSchema))
 
 
 @blp.route("")
@@ -130,7 +103,7 @@ class Reports(MethodView):
             session=session, crypto=rt.crypto, partner_id=auth.current_partner().id, data=data
         )
         session.commit()
-        return service.receipt(report), 201, {"Location": f"/v1/reports/{report.public_id}"}
+        return report, 201, {"Location": report.links["self"]}
 
     @auth.partner(blp, "reports:read")
     @blp.arguments(ReportListArgsSchema, location="query", as_kwargs=True)
@@ -148,7 +121,7 @@ class Reports(MethodView):
         Ordered by last update, oldest first. Follow the `Link: rel="next"` header;
         keep `updated_since` to resume a sync.
         """
-        rows, cursor = service.list_for_partner(
+        page = service.list_for_partner(
             session=web.session(),
             partner_id=auth.current_partner().id,
             status=args.get("status"),
@@ -156,7 +129,7 @@ class Reports(MethodView):
             limit=args["limit"],
             cursor=args.get("cursor"),
         )
-        return [service.partner_view(r) for r in rows], 200, next_link(cursor)
+        return page.items, 200, next_link(page.next_cursor)
 
 
 @blp.route("/batch")
@@ -197,27 +170,9 @@ class ReportItem(MethodView):
 
         Another partner's report answers 404, exactly like a missing one.
         """
-        report = service.get_for_partner(
+        return service.get_for_partner(
             session=web.session(), partner_id=auth.current_partner().id, report_id=report_id
         )
-        return service.partner_view(report)
-
-
-class LabelSchema(Schema):
-    code = fields.String()
-    fr = fields.String()
-    en = fields.String()
-
-
-class IndicatorSchema(LabelSchema):
-    context = fields.String(metadata={"enum": ["stay", "flight", "any"]})
-    strong = fields.Boolean()
-
-
-class VocabularySchema(Schema):
-    indicators = fields.List(fields.Nested(IndicatorSchema))
-    suspected_exploitation = fields.List(fields.Nested(LabelSchema))
-    reporter_roles = fields.List(fields.Nested(LabelSchema))
 
 
 @vocabulary_blp.route("/indicators")

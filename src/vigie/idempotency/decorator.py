@@ -103,7 +103,9 @@ def _finish(claim: service.Claimed, response: Response | None) -> None:
         else:
             service.release(session=session, claim=claim)
         session.commit()
-    except Exception:  # the lease expires by itself; the caller's answer stands
+    # Whatever fails here must neither turn the view's committed answer into a 500 (which
+    # the client would retry) nor hide the view's own error. The lease expires by itself.
+    except Exception:  # noqa: BLE001 - the view's outcome stands, whatever failed here
         session.rollback()
         log.warning("could not record the outcome of an idempotent request", exc_info=False)
 

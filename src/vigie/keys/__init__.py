@@ -1,1 +1,0 @@
-"""Data-key rotation: re-encrypt every `*_enc` column under the newest key."""
