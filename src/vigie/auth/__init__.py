@@ -173,13 +173,24 @@ def _documented(blp: Any, func: F, scheme: str, needs: list[str]) -> F:
     return func
 
 
+def require_partner(scope: str) -> PartnerCaller:
+    """Authenticate this request's partner key for `scope`; it becomes `current_partner()`.
+
+    The one way a request is authenticated as a partner: the `partner` decorator calls it, and
+    so does the content blueprint's answer from memory, which runs before any view.
+    """
+    caller = authenticate_partner(scope)
+    g.partner = caller
+    return caller
+
+
 def partner(blp: Any, scope: str) -> Callable[[F], F]:
     """Require a partner API key with `scope`; the caller is `g.partner`."""
 
     def decorator(func: F) -> F:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            g.partner = authenticate_partner(scope)
+            require_partner(scope)
             return func(*args, **kwargs)
 
         return _documented(blp, wrapper, "partnerKey", [scope])  # type: ignore[return-value]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from werkzeug.http import http_date, is_resource_modified
 
 from vigie import auth, clock, web
@@ -109,9 +109,7 @@ def answer_from_memory() -> Response | None:
     version, rep, mimetype, link = found
     if version != (current.token, current.epoch(clock.now())):
         return None
-    # The one partner authentication (vigie.auth), as auth.partner does for the views;
-    # g.partner names the caller in the request log.
-    g.partner = caller = auth.authenticate_partner(SCOPE)
+    caller = auth.require_partner(SCOPE)  # the views' authentication, run before them
     return _respond(state, rep, mimetype, link, partner_id=caller.id)
 
 
