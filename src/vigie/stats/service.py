@@ -21,7 +21,7 @@ from vigie.partners.models import Partner
 from vigie.reports.models import Report
 from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
 from vigie.shelters.models import OUTCOMES, TARGET_TYPES, Referral
-from vigie.triage.service import CLOSURE_REASONS
+from vigie.triage.models import CLOSURE_REASONS
 
 GROUP_BY = ("partner", "department", "exploitation", "priority", "month")
 CONTEXTS = ("stay", "flight", "other")

@@ -1,4 +1,4 @@
-"""Operator work on a report: notes and the history of status moves."""
+"""Operator work on a report: its status rules, notes and the history of status moves."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigie.db import Base, UTCDateTime
+
+OPEN_STATUSES = ("received", "in_review", "referred")
+CLOSURE_REASONS = (
+    "duplicate",
+    "no_grounds",
+    "insufficient_information",
+    "handled_by_law_enforcement",
+    "victims_protected",
+    "other",
+)
+# The status rules of the vocabulary. `referred` is reached by recording a referral.
+MOVES: dict[str, tuple[str, ...]] = {
+    "received": ("in_review", "closed"),
+    "in_review": ("referred", "closed"),
+    "referred": ("closed",),
+    "closed": ("in_review",),  # reopening: supervisors only
+}
 
 
 class Note(Base):

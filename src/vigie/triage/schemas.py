@@ -6,7 +6,7 @@ from vigie.pagination import PageArgsSchema
 from vigie.reports.models import INTERNAL_STATUSES
 from vigie.reports.priority import PRIORITIES
 from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
-from vigie.triage.service import CLOSURE_REASONS, OPEN_STATUSES
+from vigie.triage.models import CLOSURE_REASONS, OPEN_STATUSES
 from vigie.validators import no_nul
 
 

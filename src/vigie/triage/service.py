@@ -37,24 +37,7 @@ from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
 from vigie.partners.models import Partner
 from vigie.reports.models import COARSE_STATUS, Report
 from vigie.reports.priority import PRIORITIES
-from vigie.triage.models import Note, Transition
-
-OPEN_STATUSES = ("received", "in_review", "referred")
-CLOSURE_REASONS = (
-    "duplicate",
-    "no_grounds",
-    "insufficient_information",
-    "handled_by_law_enforcement",
-    "victims_protected",
-    "other",
-)
-# The status rules of the vocabulary. `referred` is reached by recording a referral.
-MOVES: dict[str, tuple[str, ...]] = {
-    "received": ("in_review", "closed"),
-    "in_review": ("referred", "closed"),
-    "referred": ("closed",),
-    "closed": ("in_review",),  # reopening: supervisors only
-}
+from vigie.triage.models import MOVES, OPEN_STATUSES, Note, Transition
 
 
 def open_only() -> Any:
