@@ -20,8 +20,7 @@ from vigie.content import service as content
 from vigie.partners.models import Partner
 from vigie.reports.models import Report
 from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
-from vigie.shelters.models import OUTCOMES, TARGET_TYPES, Referral
-from vigie.triage.models import CLOSURE_REASONS
+from vigie.triage.models import CLOSURE_REASONS, OUTCOMES, TARGET_TYPES, Referral
 
 GROUP_BY = ("partner", "department", "exploitation", "priority", "month")
 CONTEXTS = ("stay", "flight", "other")
