@@ -24,7 +24,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -37,7 +36,7 @@ from vigie.errors import Conflict, Forbidden, Invalid
 from vigie.ids import new_id
 from vigie.operators.models import Operator
 from vigie.outbox import service as outbox
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset, Page
 from vigie.partners.models import Partner
 from vigie.reports.models import COARSE_STATUS, Report
 from vigie.reports.priority import PRIORITIES
@@ -635,43 +634,21 @@ def _queue_query(filters: QueueFilters, now: datetime, partner_pk: int | None) -
     return query
 
 
-def queue(
-    *, session: Session, filters: QueueFilters, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Open reports by priority, then due time (most overdue first), then age."""
-    now = clock.now()
-    partner_pk = None
-    if filters.partner is not None:
-        partner_pk = session.scalar(select(Partner.id).where(Partner.public_id == filters.partner))
-    query = _queue_query(filters, now, partner_pk)
-    position = decode_cursor(cursor, ("p", "d", "r", "i"))
-    if position is not None:
-        try:
-            key = (
-                str(position["p"]),
-                datetime.fromisoformat(position["d"]),
-                datetime.fromisoformat(position["r"]),
-                int(position["i"]),
-            )
-        except (TypeError, ValueError):
-            raise malformed_cursor() from None
-        query = query.where(
-            tuple_(Report.priority, Report.due_at, Report.received_at, Report.id) > key
-        )
-    query = query.order_by(Report.priority, Report.due_at, Report.received_at, Report.id)
-    rows = session.execute(query.limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(
-            {
-                "p": last.priority,
-                "d": last.due_at.isoformat(),
-                "r": last.received_at.isoformat(),
-                "i": last.id,
-            }
-        )
+# The queue order: priority, then due time (most overdue first), then age.
+QUEUE_ORDER = Keyset(
+    Key("p", Report.priority, str),
+    Key("d", Report.due_at, datetime),
+    Key("r", Report.received_at, datetime),
+    Key("i", Report.id),
+)
+
+
+def _queue_key(row: Any) -> tuple[str, datetime, datetime, int]:
+    return row.priority, row.due_at, row.received_at, row.id
+
+
+def _queue_items(session: Session, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Queue rows as operators see them, with the count of related reports of each."""
     listings = _related_counts(
         session, Report.listing_index, {r.listing_index for r in rows if r.listing_index}
     )
@@ -706,7 +683,22 @@ def queue(
                 "received_at": r.received_at,
             }
         )
-    return items, next_cursor
+    return items
+
+
+def queue(
+    *, session: Session, filters: QueueFilters, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    """Open reports in the queue order; each row is computed (flags, claim, related count)."""
+    now = clock.now()
+    partner_pk = None
+    if filters.partner is not None:
+        partner_pk = session.scalar(select(Partner.id).where(Partner.public_id == filters.partner))
+    query = _queue_query(filters, now, partner_pk)
+    page = QUEUE_ORDER.page(
+        session, query, limit=limit, cursor=cursor, scalars=False, key_of=_queue_key
+    )
+    return Page(_queue_items(session, page.items, now), page.next_cursor)
 
 
 def queue_counts(*, session: Session) -> dict[str, Any]:

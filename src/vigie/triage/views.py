@@ -77,11 +77,11 @@ class Queue(MethodView):
         filters = service.QueueFilters(
             **{k: args.get(k) for k in service.QueueFilters.__dataclass_fields__}
         )
-        items, cursor = service.queue(
+        page = service.queue(
             session=session, filters=filters, limit=args["limit"], cursor=args.get("cursor")
         )
         counts = service.queue_counts(session=session)
-        return {"items": items, "counts": counts}, 200, next_link(cursor)
+        return {"items": page.items, "counts": counts}, 200, next_link(page.next_cursor)
 
 
 @blp.route("/reports/<string:report_id>")
