@@ -48,14 +48,7 @@ def open_only() -> Any:
     return Report.status != literal_column("'closed'")
 
 
-class Ref(NamedTuple):
-    """Someone named in a row read as columns: what `PersonRefSchema` dumps of an ORM object."""
-
-    public_id: str
-    name: str
-
-
-# -- claims and guards ----------------------------------------------------------------------
+# -- claims and the guard on moves ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -142,9 +135,6 @@ def set_status(
                 "previous_status": COARSE_STATUS[previous],
             },
         )
-
-
-# -- claims ---------------------------------------------------------------------------------
 
 
 def claim(*, session: Session, report_id: str, who: Who, takeover: bool, minutes: int) -> Claim:
@@ -586,6 +576,13 @@ class QueueFilters:
 
 
 Claimer = aliased(Operator)
+
+
+class Ref(NamedTuple):
+    """Someone named in a row read as columns: what `PersonRefSchema` dumps of an ORM object."""
+
+    public_id: str
+    name: str
 
 
 def _queue_query(filters: QueueFilters, now: datetime, partner_pk: int | None) -> Any:
