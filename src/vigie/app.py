@@ -173,7 +173,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(reports.vocabulary_blp)
     api.register_blueprint(reports.blp)
     api.register_blueprint(triage.blp)
-    api.register_blueprint(shelters.referrals_blp)
+    api.register_blueprint(triage.referrals_blp)
     api.register_blueprint(shelters.blp)
     api.register_blueprint(audit.blp)
     api.register_blueprint(stats.blp)

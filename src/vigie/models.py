@@ -9,8 +9,8 @@ from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
 from vigie.periodic import PeriodicJobRun
 from vigie.reports.models import Report
-from vigie.shelters.models import Referral, Shelter
-from vigie.triage.models import Note, Transition
+from vigie.shelters.models import Shelter
+from vigie.triage.models import Note, Referral, Transition
 from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispatch, WebhookEndpoint
 
 __all__ = [

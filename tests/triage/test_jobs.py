@@ -8,9 +8,8 @@ from triage_support import P1, claim, move, report
 from vigie import clock
 from vigie.outbox.models import OutboxEvent
 from vigie.reports.models import Report
-from vigie.shelters.models import Referral
 from vigie.triage import jobs
-from vigie.triage.models import Note, Transition
+from vigie.triage.models import Note, Referral, Transition
 from vigie.worker import PERIODIC_JOBS
 
 

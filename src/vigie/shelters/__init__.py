@@ -1,1 +1,1 @@
-"""Shelter directory, referrals (orientation) and shelter suggestions."""
+"""The shelter directory: shelters and services, their declared capacity, ranking for a need."""

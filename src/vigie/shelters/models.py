@@ -1,16 +1,16 @@
-"""Shelters and other orientation targets, and the referrals made to them."""
+"""The directory of shelters and other services people can be referred to."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigie.db import Base, UTCDateTime
 
-TARGET_TYPES = (
+SHELTER_TYPES = (
     "emergency_shelter",
     "protected_shelter",
     "child_protection",
@@ -18,18 +18,7 @@ TARGET_TYPES = (
     "law_enforcement",
     "health",
 )
-SHELTER_TYPES = TARGET_TYPES
 ACCEPTS = ("women", "men", "families", "minors")
-OUTCOMES = ("accepted", "declined", "no_capacity", "completed")
-REFERRAL_STATUSES = ("pending", *OUTCOMES)
-# Which outcome may follow which: a referral ends once it is declined, refused or completed.
-OUTCOME_MOVES = {
-    "pending": ("accepted", "declined", "no_capacity"),
-    "accepted": ("completed",),
-    "declined": (),
-    "no_capacity": (),
-    "completed": (),
-}
 
 
 class Shelter(Base):
@@ -51,21 +40,7 @@ class Shelter(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-
-class Referral(Base):
-    """An orientation of the people in a report; the note is encrypted, erased by retention."""
-
-    __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_report", "report_id", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
-    target_type: Mapped[str] = mapped_column(String(30))
-    shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelters.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    note_enc: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    @property
+    def archived(self) -> bool:
+        """Archived shelters stay in the directory for history but are no longer suggested."""
+        return self.archived_at is not None

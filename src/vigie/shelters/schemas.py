@@ -3,8 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from vigie.reports.vocabulary import DEPARTMENTS
-from vigie.shelters.models import ACCEPTS, OUTCOMES, SHELTER_TYPES, TARGET_TYPES
-from vigie.triage.schemas import PersonRefSchema
+from vigie.shelters.models import ACCEPTS, SHELTER_TYPES
 
 DEPARTMENT = validate.OneOf(sorted(DEPARTMENTS), error="Not a département code.")
 LANGUAGE = validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Not a BCP 47 tag.")
@@ -52,7 +51,7 @@ class ShelterPatchSchema(Schema):
 
 
 class ShelterSchema(Schema):
-    id = fields.String()
+    id = fields.String(attribute="public_id")
     name = fields.String()
     type = fields.String()
     departments = fields.List(fields.String())
@@ -76,34 +75,9 @@ class ShelterListArgsSchema(Schema):
     include_archived = fields.Boolean(load_default=False)
 
 
-class SuggestionArgsSchema(Schema):
-    type = fields.String(validate=validate.OneOf(SHELTER_TYPES))
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
-
-
 class SuggestionSchema(Schema):
+    """A shelter ranked for a need (`service.Suggestion`)."""
+
     score = fields.Integer()
     reasons = fields.List(fields.String())
     shelter = fields.Nested(ShelterSchema)
-
-
-class ReferralArgsSchema(Schema):
-    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
-    shelter_id = fields.String(load_default=None, validate=validate.Length(1, 32))
-    note = fields.String(load_default=None, validate=validate.Length(0, 5000))
-
-
-class ReferralOutcomeArgsSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
-
-
-class ReferralSchema(Schema):
-    id = fields.String()
-    report_id = fields.String()
-    target_type = fields.String()
-    shelter = fields.Nested(PersonRefSchema, allow_none=True)
-    status = fields.String(metadata={"enum": ["pending", *OUTCOMES]})
-    note = fields.String(allow_none=True)
-    created_by = fields.Nested(PersonRefSchema, allow_none=True)
-    created_at = fields.DateTime()
-    outcome_at = fields.DateTime(allow_none=True)

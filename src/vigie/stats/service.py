@@ -9,19 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable
+from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, select
 from sqlalchemy.orm import Session
 
 from vigie.content import service as content
 from vigie.partners.models import Partner
 from vigie.reports.models import Report
 from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
-from vigie.shelters.models import OUTCOMES, TARGET_TYPES, Referral
-from vigie.triage.service import CLOSURE_REASONS
+from vigie.triage.models import CLOSURE_REASONS, OUTCOMES, TARGET_TYPES, Referral
 
 GROUP_BY = ("partner", "department", "exploitation", "priority", "month")
 CONTEXTS = ("stay", "flight", "other")
@@ -70,6 +69,21 @@ class _Group:
         }
         self.closures = dict.fromkeys(CLOSURE_REASONS, 0)
 
+    def count(self, row: Any) -> None:
+        """Count one report of the cohort in this group."""
+        self.received += 1
+        self.by_context[row.context] = self.by_context.get(row.context, 0) + 1
+        self.with_minors += int(row.minors_involved)
+        self.in_immediate_danger += int(row.in_immediate_danger)
+        if row.first_reviewed_at is None:
+            self.unreviewed[row.priority] += 1
+        else:
+            waited = row.first_reviewed_at - row.received_at
+            self.review_minutes[row.priority].append(waited.total_seconds() / 60)
+            self.within[row.priority] += int(waited <= RESPONSE_TIMES[row.priority])
+        if row.status == "closed" and row.closure_reason:
+            self.closures[row.closure_reason] += 1
+
     def result(self) -> dict[str, Any]:
         first_review = {}
         for priority in PRIORITIES:
@@ -101,33 +115,27 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def indicators(
-    *, session: Session, start: datetime, end: datetime, group_by: str | None
-) -> dict[str, Any]:
-    partners = {p.id: p for p in session.scalars(select(Partner))}
-    groups: dict[str, _Group] = {}
+def _keys_for(
+    group_by: str | None, partners: dict[int, Partner], row: Any
+) -> list[tuple[str, str | None]]:
+    """The (key, label) of each group a report counts in: one, or one per exploitation code."""
+    if group_by is None:
+        return [("all", None)]
+    if group_by == "partner":
+        partner = partners.get(row.partner_id)
+        return [(partner.public_id, partner.name) if partner else ("unknown", None)]
+    if group_by == "department":
+        return [(row.department or "unknown", None)]
+    if group_by == "exploitation":
+        return [(code, None) for code in row.suspected_exploitation]
+    if group_by == "priority":
+        return [(row.priority, None)]
+    return [(row.received_at.strftime("%Y-%m"), None)]
 
-    def keys_for(row: Any) -> Iterable[tuple[str, str | None]]:
-        if group_by is None:
-            return [("all", None)]
-        if group_by == "partner":
-            partner = partners.get(row.partner_id)
-            return [(partner.public_id, partner.name) if partner else ("unknown", None)]
-        if group_by == "department":
-            return [(row.department or "unknown", None)]
-        if group_by == "exploitation":
-            return [(code, None) for code in row.suspected_exploitation]
-        if group_by == "priority":
-            return [(row.priority, None)]
-        return [(row.received_at.strftime("%Y-%m"), None)]
 
-    def group(key: str, label: str | None) -> _Group:
-        if key not in groups:
-            groups[key] = _Group(key, label)
-        return groups[key]
-
-    report_groups: dict[int, list[_Group]] = {}
-    rows = session.execute(
+def _cohort(session: Session, start: datetime, end: datetime) -> Result[Any]:
+    """The reports received in [start, end), streamed (close the result)."""
+    return session.execute(
         select(
             Report.id,
             Report.partner_id,
@@ -145,34 +153,40 @@ def indicators(
         .where(Report.received_at >= start, Report.received_at < end)
         .execution_options(yield_per=5000)
     )
-    try:
+
+
+def _count_referrals(
+    session: Session, start: datetime, end: datetime, report_groups: dict[int, list[_Group]]
+) -> None:
+    """Each referral of the cohort, by target type and status, in its report's groups."""
+    rows = session.execute(
+        select(Referral.report_id, Referral.target_type, Referral.status)
+        .join(Report, Report.id == Referral.report_id)
+        .where(Report.received_at >= start, Report.received_at < end)
+    )
+    for report_id, target_type, status in rows:
+        for g in report_groups.get(report_id, []):
+            g.referrals[target_type][status] += 1
+
+
+def indicators(
+    *, session: Session, start: datetime, end: datetime, group_by: str | None
+) -> dict[str, Any]:
+    partners = {p.id: p for p in session.scalars(select(Partner))}
+    groups: dict[str, _Group] = {}
+    report_groups: dict[int, list[_Group]] = {}
+    with closing(_cohort(session, start, end)) as rows:  # a server-side cursor on PostgreSQL
         for row in rows:
-            targets = [group(k, label) for k, label in keys_for(row)]
+            targets = []
+            for key, label in _keys_for(group_by, partners, row):
+                if key not in groups:
+                    groups[key] = _Group(key, label)
+                targets.append(groups[key])
             report_groups[row.id] = targets
             for g in targets:
-                g.received += 1
-                g.by_context[row.context] = g.by_context.get(row.context, 0) + 1
-                g.with_minors += int(row.minors_involved)
-                g.in_immediate_danger += int(row.in_immediate_danger)
-                if row.first_reviewed_at is None:
-                    g.unreviewed[row.priority] += 1
-                else:
-                    waited = row.first_reviewed_at - row.received_at
-                    g.review_minutes[row.priority].append(waited.total_seconds() / 60)
-                    g.within[row.priority] += int(waited <= RESPONSE_TIMES[row.priority])
-                if row.status == "closed" and row.closure_reason:
-                    g.closures[row.closure_reason] += 1
-    finally:
-        rows.close()  # a server-side cursor on PostgreSQL
+                g.count(row)
     if report_groups:
-        referral_rows = session.execute(
-            select(Referral.report_id, Referral.target_type, Referral.status)
-            .join(Report, Report.id == Referral.report_id)
-            .where(Report.received_at >= start, Report.received_at < end)
-        )
-        for report_id, target_type, status in referral_rows:
-            for g in report_groups.get(report_id, []):
-                g.referrals[target_type][status] += 1
+        _count_referrals(session, start, end, report_groups)
     return {
         "from": start,
         "to": end,

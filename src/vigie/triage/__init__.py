@@ -1,1 +1,1 @@
-"""The triage queue: claims, status moves, notes, related reports, periodic jobs."""
+"""Triage of reports: queue, claims, status moves, notes, related reports, referrals, jobs."""

@@ -17,8 +17,7 @@ from vigie.audit.service import Who
 from vigie.outbox import service as outbox
 from vigie.reports.models import Report
 from vigie.runtime import Runtime
-from vigie.shelters.models import Referral
-from vigie.triage.models import Note, Transition
+from vigie.triage.models import Note, Referral, Transition
 from vigie.triage.service import open_only
 
 log = logging.getLogger(__name__)

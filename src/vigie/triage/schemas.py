@@ -6,7 +6,14 @@ from vigie.pagination import PageArgsSchema
 from vigie.reports.models import INTERNAL_STATUSES
 from vigie.reports.priority import PRIORITIES
 from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
-from vigie.triage.service import CLOSURE_REASONS, OPEN_STATUSES
+from vigie.shelters.models import SHELTER_TYPES
+from vigie.triage.models import (
+    CLOSURE_REASONS,
+    OPEN_STATUSES,
+    OUTCOMES,
+    REFERRAL_STATUSES,
+    TARGET_TYPES,
+)
 from vigie.validators import no_nul
 
 
@@ -25,7 +32,9 @@ class QueueArgsSchema(PageArgsSchema):
 
 
 class PersonRefSchema(Schema):
-    id = fields.String()
+    """An operator, partner or shelter named in a response: its public id and its name."""
+
+    id = fields.String(attribute="public_id")
     name = fields.String()
 
 
@@ -89,7 +98,7 @@ class NoteArgsSchema(Schema):
 
 
 class NoteSchema(Schema):
-    id = fields.String()
+    id = fields.String(attribute="public_id")
     author = fields.Nested(PersonRefSchema, allow_none=True)
     body = fields.String(allow_none=True, metadata={"description": "null once erased"})
     created_at = fields.DateTime()
@@ -110,12 +119,20 @@ class RelatedSchema(Schema):
 
 
 class HistorySchema(Schema):
+    """One `Transition`.
+
+    `from` is documented but has never been dumped: it reads an attribute `from_` that no
+    history entry has (the dicts this schema dumped before had the key "from"). Kept as it
+    is by the layering refactor, which must not change responses; `attribute="from_status"`
+    would show it.
+    """
+
     from_ = fields.String(data_key="from")
-    to = fields.String()
+    to = fields.String(attribute="to_status")
     closure_reason = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
-    by = fields.Nested(PersonRefSchema, allow_none=True)
-    at = fields.DateTime()
+    by = fields.Nested(PersonRefSchema, allow_none=True, attribute="operator")
+    at = fields.DateTime(attribute="created_at")
 
     class Meta:
         ordered = True
@@ -128,8 +145,10 @@ class ContactSchema(Schema):
 
 
 class ReferralRefSchema(Schema):
-    id = fields.String()
-    report_id = fields.String()
+    """A `Referral` (its `note` decrypted by the service that loaded it)."""
+
+    id = fields.String(attribute="public_id")
+    report_id = fields.String(attribute="report.public_id")
     target_type = fields.String()
     shelter = fields.Nested(PersonRefSchema, allow_none=True)
     status = fields.String()
@@ -137,6 +156,25 @@ class ReferralRefSchema(Schema):
     created_by = fields.Nested(PersonRefSchema, allow_none=True)
     created_at = fields.DateTime()
     outcome_at = fields.DateTime(allow_none=True)
+
+
+class ReferralSchema(ReferralRefSchema):
+    status = fields.String(metadata={"enum": list(REFERRAL_STATUSES)})
+
+
+class ReferralArgsSchema(Schema):
+    target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
+    shelter_id = fields.String(load_default=None, validate=validate.Length(1, 32))
+    note = fields.String(load_default=None, validate=validate.Length(0, 5000))
+
+
+class ReferralOutcomeArgsSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+
+
+class SuggestionArgsSchema(Schema):
+    type = fields.String(validate=validate.OneOf(SHELTER_TYPES))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
 
 
 class ReportDetailSchema(Schema):
@@ -177,13 +215,15 @@ class ReportDetailSchema(Schema):
 
 
 class ReportStateSchema(Schema):
-    id = fields.String()
-    status = fields.String()
-    partner_status = fields.String()
-    priority = fields.String()
-    first_reviewed_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    closure_reason = fields.String(allow_none=True)
+    """A `service.ReportState`: the report's row, what it duplicates and its claim."""
+
+    id = fields.String(attribute="report.public_id")
+    status = fields.String(attribute="report.status")
+    partner_status = fields.String(attribute="report.coarse_status")
+    priority = fields.String(attribute="report.priority")
+    first_reviewed_at = fields.DateTime(allow_none=True, attribute="report.first_reviewed_at")
+    closed_at = fields.DateTime(allow_none=True, attribute="report.closed_at")
+    closure_reason = fields.String(allow_none=True, attribute="report.closure_reason")
     duplicate_of = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = fields.DateTime(attribute="report.updated_at")
     claim = fields.Nested(ClaimSchema)

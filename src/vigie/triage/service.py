@@ -2,7 +2,9 @@
 
 Every function takes an explicit session and never commits: the view (or job)
 commits once, so a report change, its outbox event and its audit entry share a
-transaction.
+transaction. Functions return what the response schema dumps: ORM objects, or small
+values (`Claim`, `ReportState`) where a response says more than one row; only the
+queue rows and the full report (`detail`, decrypted) are built field by field.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     and_,
     cast,
@@ -21,40 +24,23 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    tuple_,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from vigie import clock
 from vigie.audit import service as audit
 from vigie.audit.service import Who
 from vigie.crypto import Crypto
-from vigie.errors import Conflict, Forbidden, Invalid, NotFound
+from vigie.db import get_or_404
+from vigie.errors import Conflict, Forbidden, Invalid
 from vigie.ids import new_id
 from vigie.operators.models import Operator
 from vigie.outbox import service as outbox
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset, Page
 from vigie.partners.models import Partner
 from vigie.reports.models import COARSE_STATUS, Report
 from vigie.reports.priority import PRIORITIES
-from vigie.triage.models import Note, Transition
-
-OPEN_STATUSES = ("received", "in_review", "referred")
-CLOSURE_REASONS = (
-    "duplicate",
-    "no_grounds",
-    "insufficient_information",
-    "handled_by_law_enforcement",
-    "victims_protected",
-    "other",
-)
-# The status rules of the vocabulary. `referred` is reached by recording a referral.
-MOVES: dict[str, tuple[str, ...]] = {
-    "received": ("in_review", "closed"),
-    "in_review": ("referred", "closed"),
-    "referred": ("closed",),
-    "closed": ("in_review",),  # reopening: supervisors only
-}
+from vigie.triage.models import MOVES, OPEN_STATUSES, Note, Referral, Transition
 
 
 def open_only() -> Any:
@@ -62,17 +48,16 @@ def open_only() -> Any:
     return Report.status != literal_column("'closed'")
 
 
-# -- loading and guarding -------------------------------------------------------------------
+# -- claims and the guard on moves ---------------------------------------------------------
 
 
-def get_report(*, session: Session, report_id: str, lock: bool = False) -> Report:
-    query = select(Report).where(Report.public_id == report_id)
-    if lock:
-        query = query.with_for_update()
-    report = session.scalar(query)
-    if report is None:
-        raise NotFound(f"No report {report_id}.")
-    return report
+@dataclass(frozen=True)
+class Claim:
+    """A report's claim as operators see it: the live lease's holder and expiry, or nobody."""
+
+    report_id: str
+    holder: Operator | None = None
+    expires_at: datetime | None = None
 
 
 def claim_is_live(report: Report, now: datetime) -> bool:
@@ -83,12 +68,21 @@ def claim_is_live(report: Report, now: datetime) -> bool:
     )
 
 
-def _holder(session: Session, report: Report) -> dict[str, Any]:
+def claim_of(session: Session, report: Report) -> Claim:
+    if not claim_is_live(report, clock.now()):
+        return Claim(report.public_id)
+    holder = session.get(Operator, report.claimed_by_id)
+    return Claim(report.public_id, holder, report.claim_expires_at)
+
+
+def _held_by_other(session: Session, report: Report) -> Conflict:
+    """409 naming the live claim's holder and expiry (problem members, not a schema)."""
     operator = session.get(Operator, report.claimed_by_id)
-    return {
-        "holder": {"id": operator.public_id, "name": operator.name} if operator else None,
-        "expires_at": report.claim_expires_at.isoformat() if report.claim_expires_at else None,
-    }
+    return Conflict(
+        "Another operator holds the claim on this report.",
+        holder={"id": operator.public_id, "name": operator.name} if operator else None,
+        expires_at=report.claim_expires_at.isoformat() if report.claim_expires_at else None,
+    )
 
 
 def require_claim(*, session: Session, report: Report, who: Who) -> None:
@@ -97,9 +91,7 @@ def require_claim(*, session: Session, report: Report, who: Who) -> None:
     if claim_is_live(report, now) and report.claimed_by_id == who.operator_id:
         return
     if claim_is_live(report, now):
-        raise Conflict(
-            "Another operator holds the claim on this report.", **_holder(session, report)
-        )
+        raise _held_by_other(session, report)
     raise Conflict("Claim this report before working on it: POST .../claim.")
 
 
@@ -145,25 +137,20 @@ def set_status(
         )
 
 
-# -- claims ---------------------------------------------------------------------------------
-
-
-def claim(*, session: Session, report_id: str, who: Who, takeover: bool, minutes: int) -> Report:
+def claim(*, session: Session, report_id: str, who: Who, takeover: bool, minutes: int) -> Claim:
     """Take or renew the lease.
 
     A live claim of someone else is 409 unless a supervisor takes over.
     """
-    report = get_report(session=session, report_id=report_id, lock=True)
+    report = get_or_404(session, Report, report_id, what="report", lock=True)
     now = clock.now()
     previous_holder = None
     if claim_is_live(report, now) and report.claimed_by_id != who.operator_id:
         if not takeover:
-            raise Conflict(
-                "Another operator holds the claim on this report.", **_holder(session, report)
-            )
+            raise _held_by_other(session, report)
         if who.role != "supervisor":
             raise Forbidden("Only a supervisor may take over another operator's claim.")
-        previous_holder = _holder(session, report)["holder"]
+        previous_holder = session.get(Operator, report.claimed_by_id)
     renewed = claim_is_live(report, now) and report.claimed_by_id == who.operator_id
     report.claimed_by_id = who.operator_id
     report.claim_expires_at = now + timedelta(minutes=minutes)
@@ -172,54 +159,53 @@ def claim(*, session: Session, report_id: str, who: Who, takeover: bool, minutes
     if renewed:
         details["renewed"] = True
     if previous_holder:
-        details["previous_holder"] = previous_holder["id"]
+        details["previous_holder"] = previous_holder.public_id
     audit.record(session=session, who=who, action=action, report_id=report_id, details=details)
-    return report
+    return claim_of(session, report)
 
 
-def release(*, session: Session, report_id: str, who: Who) -> Report:
+def release(*, session: Session, report_id: str, who: Who) -> Claim:
     """Give the claim back; releasing another operator's live claim is 409 (supervisors may)."""
-    report = get_report(session=session, report_id=report_id, lock=True)
+    report = get_or_404(session, Report, report_id, what="report", lock=True)
     now = clock.now()
     held_by_other = claim_is_live(report, now) and report.claimed_by_id != who.operator_id
     if held_by_other and who.role != "supervisor":
-        raise Conflict(
-            "Another operator holds the claim on this report.", **_holder(session, report)
-        )
+        raise _held_by_other(session, report)
     had_claim = report.claimed_by_id is not None
     report.claimed_by_id = None
     report.claim_expires_at = None
     if had_claim:
         audit.record(session=session, who=who, action="report.released", report_id=report_id)
-    return report
-
-
-def claim_view(session: Session, report: Report) -> dict[str, Any]:
-    if not claim_is_live(report, clock.now()):
-        return {"report_id": report.public_id, "holder": None, "expires_at": None}
-    holder = _holder(session, report)
-    return {
-        "report_id": report.public_id,
-        "holder": holder["holder"],
-        "expires_at": report.claim_expires_at,
-    }
+    return claim_of(session, report)
 
 
 # -- moves ----------------------------------------------------------------------------------
 
 
-def transition(
-    *,
-    session: Session,
-    crypto: Crypto,
-    report_id: str,
-    who: Who,
-    to: str,
-    comment: str | None,
-    closure_reason: str | None,
-    duplicate_of: str | None,
-) -> Report:
-    report = get_report(session=session, report_id=report_id, lock=True)
+@dataclass(frozen=True)
+class ReportState:
+    """A report after a move: its row, the public id of the report it duplicates, its claim."""
+
+    report: Report
+    duplicate_of: str | None
+    claim: Claim
+
+
+def _public_id(session: Session, report_pk: int | None) -> str | None:
+    if report_pk is None:
+        return None
+    return session.scalar(select(Report.public_id).where(Report.id == report_pk))
+
+
+def state_of(session: Session, report: Report) -> ReportState:
+    """The state of a report after a move (not an audited read of its content)."""
+    return ReportState(
+        report, _public_id(session, report.duplicate_of_id), claim_of(session, report)
+    )
+
+
+def _check_move(report: Report, to: str, who: Who) -> None:
+    """The vocabulary's rules: which status may follow which, and who may reopen."""
     allowed = list(MOVES[report.status])
     if to not in allowed:
         raise Conflict(
@@ -235,22 +221,66 @@ def transition(
         )
     if report.status == "closed" and who.role != "supervisor":
         raise Forbidden("Only a supervisor may reopen a closed report.")
-    duplicate: Report | None = None
-    if to == "closed":
-        if closure_reason is None:
-            raise Invalid("A closure reason is required to close a report.", field="closure_reason")
-        if closure_reason == "duplicate":
-            if duplicate_of is None:
-                raise Invalid("Name the report this one duplicates.", field="duplicate_of")
-            duplicate = session.scalar(select(Report).where(Report.public_id == duplicate_of))
-            if duplicate is None or duplicate.id == report.id:
-                raise Invalid("No other report with this id.", field="duplicate_of")
-        elif duplicate_of is not None:
+
+
+def _check_not_closing(closure_reason: str | None, duplicate_of: str | None) -> None:
+    for name, value in (("closure_reason", closure_reason), ("duplicate_of", duplicate_of)):
+        if value is not None:
+            raise Invalid(f"{name} is only given when closing.", field=name)
+
+
+def _closing_duplicate(
+    session: Session, report: Report, closure_reason: str | None, duplicate_of: str | None
+) -> Report | None:
+    """Check the fields of a closing move; the report this one duplicates, if it is one."""
+    if closure_reason is None:
+        raise Invalid("A closure reason is required to close a report.", field="closure_reason")
+    if closure_reason != "duplicate":
+        if duplicate_of is not None:
             raise Invalid("duplicate_of goes with closure_reason duplicate.", field="duplicate_of")
+        return None
+    if duplicate_of is None:
+        raise Invalid("Name the report this one duplicates.", field="duplicate_of")
+    duplicate = session.scalar(select(Report).where(Report.public_id == duplicate_of))
+    if duplicate is None or duplicate.id == report.id:
+        raise Invalid("No other report with this id.", field="duplicate_of")
+    return duplicate
+
+
+def _record_closure(
+    report: Report, previous: str, closure_reason: str | None, duplicate: Report | None
+) -> None:
+    """Closing sets the closure fields and frees the claim; reopening clears them."""
+    if report.status == "closed":
+        report.closed_at = clock.now()
+        report.closure_reason = closure_reason
+        report.duplicate_of_id = duplicate.id if duplicate else None
+        report.claimed_by_id = None  # a closed report needs no one's attention
+        report.claim_expires_at = None
+    elif previous == "closed":
+        report.closed_at = None
+        report.closure_reason = None
+        report.duplicate_of_id = None
+
+
+def transition(
+    *,
+    session: Session,
+    crypto: Crypto,
+    report_id: str,
+    who: Who,
+    to: str,
+    comment: str | None,
+    closure_reason: str | None,
+    duplicate_of: str | None,
+) -> ReportState:
+    report = get_or_404(session, Report, report_id, what="report", lock=True)
+    _check_move(report, to, who)
+    duplicate = None
+    if to == "closed":
+        duplicate = _closing_duplicate(session, report, closure_reason, duplicate_of)
     else:
-        for name, value in (("closure_reason", closure_reason), ("duplicate_of", duplicate_of)):
-            if value is not None:
-                raise Invalid(f"{name} is only given when closing.", field=name)
+        _check_not_closing(closure_reason, duplicate_of)
     require_claim(session=session, report=report, who=who)
 
     previous = report.status
@@ -263,16 +293,7 @@ def transition(
         comment=comment,
         closure_reason=closure_reason,
     )
-    if to == "closed":
-        report.closed_at = clock.now()
-        report.closure_reason = closure_reason
-        report.duplicate_of_id = duplicate.id if duplicate else None
-        report.claimed_by_id = None  # a closed report needs no one's attention
-        report.claim_expires_at = None
-    elif previous == "closed":
-        report.closed_at = None
-        report.closure_reason = None
-        report.duplicate_of_id = None
+    _record_closure(report, previous, closure_reason, duplicate)
     details: dict[str, Any] = {"from": previous, "to": to}
     if closure_reason:
         details["closure_reason"] = closure_reason
@@ -281,44 +302,21 @@ def transition(
     audit.record(
         session=session, who=who, action="report.transition", report_id=report_id, details=details
     )
-    return report
-
-
-def summary(session: Session, report: Report) -> dict[str, Any]:
-    """The state of a report after a move (not an audited read of its content)."""
-    duplicate_of = (
-        session.scalar(select(Report.public_id).where(Report.id == report.duplicate_of_id))
-        if report.duplicate_of_id
-        else None
-    )
-    return {
-        "id": report.public_id,
-        "status": report.status,
-        "partner_status": report.coarse_status,
-        "priority": report.priority,
-        "first_reviewed_at": report.first_reviewed_at,
-        "closed_at": report.closed_at,
-        "closure_reason": report.closure_reason,
-        "duplicate_of": duplicate_of,
-        "updated_at": report.updated_at,
-        "claim": claim_view(session, report),
-    }
+    return state_of(session, report)
 
 
 # -- notes ----------------------------------------------------------------------------------
 
 
-def add_note(
-    *, session: Session, crypto: Crypto, report_id: str, who: Who, body: str
-) -> dict[str, Any]:
+def add_note(*, session: Session, crypto: Crypto, report_id: str, who: Who, body: str) -> Note:
     """Notes need no claim: they add, they do not change the report's course."""
-    report = get_report(session=session, report_id=report_id)
+    report = get_or_404(session, Report, report_id, what="report")
     if report.purged_at is not None:
         raise Conflict("This report's personal fields were erased; no notes can be added.")
     note = Note(
         public_id=new_id("note"),
         report_id=report.id,
-        author_id=who.operator_id,
+        author=session.get(Operator, who.operator_id),
         body_enc=crypto.encrypt(body),
         created_at=clock.now(),
     )
@@ -331,24 +329,65 @@ def add_note(
         report_id=report_id,
         target=note.public_id,
     )
-    author = session.get(Operator, who.operator_id)
-    return _note_view(note, author, body)
+    note.body = body
+    return note
 
 
-def _note_view(note: Note, author: Operator | None, body: str | None) -> dict[str, Any]:
-    return {
-        "id": note.public_id,
-        "author": {"id": author.public_id, "name": author.name} if author else None,
-        "body": body,
-        "created_at": note.created_at,
-    }
+def _notes(session: Session, crypto: Crypto, report: Report) -> list[Note]:
+    notes = list(
+        session.scalars(
+            select(Note)
+            .options(joinedload(Note.author))
+            .where(Note.report_id == report.id)
+            .order_by(Note.id)
+        )
+    )
+    for note in notes:
+        note.body = crypto.decrypt(note.body_enc)
+    return notes
+
+
+def _history(session: Session, crypto: Crypto, report: Report) -> list[Transition]:
+    moves = list(
+        session.scalars(
+            select(Transition)
+            .options(joinedload(Transition.operator))
+            .where(Transition.report_id == report.id)
+            .order_by(Transition.id)
+        )
+    )
+    for move in moves:
+        move.comment = crypto.decrypt(move.comment_enc)
+    return moves
+
+
+# -- referrals (read; recording them is triage.referrals) ----------------------------------
+
+
+def load_referrals(session: Session, crypto: Crypto, *where: ColumnElement[bool]) -> list[Referral]:
+    """Referrals as responses show them, oldest first: report, shelter and author loaded
+    (a response may be dumped after its session closed) and the note in clear."""
+    referrals = list(
+        session.scalars(
+            select(Referral)
+            .options(
+                joinedload(Referral.report),
+                joinedload(Referral.shelter),
+                joinedload(Referral.created_by),
+            )
+            .where(*where)
+            .order_by(Referral.id)
+        )
+    )
+    for referral in referrals:
+        referral.note = crypto.decrypt(referral.note_enc)
+    return referrals
 
 
 # -- related reports ------------------------------------------------------------------------
 
 
-def related_reports(*, session: Session, report: Report) -> list[dict[str, Any]]:
-    """Same listing (blind index) or same flight number and date; also declared duplicates."""
+def _related_matches(report: Report) -> list[ColumnElement[bool]]:
     matches = []
     if report.listing_index:
         matches.append(Report.listing_index == report.listing_index)
@@ -357,6 +396,24 @@ def related_reports(*, session: Session, report: Report) -> list[dict[str, Any]]
     matches.append(Report.duplicate_of_id == report.id)
     if report.duplicate_of_id:
         matches.append(Report.id == report.duplicate_of_id)
+    return matches
+
+
+def _related_reasons(report: Report, row: Any) -> list[str]:
+    reasons = []
+    if report.listing_index and row.listing_index == report.listing_index:
+        reasons.append("same_listing")
+    if report.flight_index and row.flight_index == report.flight_index:
+        reasons.append("same_flight")
+    if row.duplicate_of_id == report.id:
+        reasons.append("duplicate_of_this")
+    if report.duplicate_of_id == row.id:
+        reasons.append("this_is_duplicate_of")
+    return reasons
+
+
+def related_reports(*, session: Session, report: Report) -> list[dict[str, Any]]:
+    """Same listing (blind index) or same flight number and date; also declared duplicates."""
     rows = session.execute(
         select(
             Report.public_id,
@@ -370,32 +427,21 @@ def related_reports(*, session: Session, report: Report) -> list[dict[str, Any]]
             Partner.public_id.label("partner_id"),
         )
         .join(Partner, Partner.id == Report.partner_id)
-        .where(or_(*matches), Report.id != report.id)
+        .where(or_(*_related_matches(report)), Report.id != report.id)
         .order_by(Report.received_at, Report.id)
         .limit(200)
     )
-    out = []
-    for row in rows:
-        reasons = []
-        if report.listing_index and row.listing_index == report.listing_index:
-            reasons.append("same_listing")
-        if report.flight_index and row.flight_index == report.flight_index:
-            reasons.append("same_flight")
-        if row.duplicate_of_id == report.id:
-            reasons.append("duplicate_of_this")
-        if report.duplicate_of_id == row.id:
-            reasons.append("this_is_duplicate_of")
-        out.append(
-            {
-                "id": row.public_id,
-                "priority": row.priority,
-                "status": row.status,
-                "received_at": row.received_at,
-                "partner_id": row.partner_id,
-                "reasons": reasons,
-            }
-        )
-    return out
+    return [
+        {
+            "id": row.public_id,
+            "priority": row.priority,
+            "status": row.status,
+            "received_at": row.received_at,
+            "partner_id": row.partner_id,
+            "reasons": _related_reasons(report, row),
+        }
+        for row in rows
+    ]
 
 
 def _related_counts(session: Session, column: Any, values: set[str]) -> dict[str, int]:
@@ -415,52 +461,67 @@ def _decrypt_json(crypto: Crypto, token: str | None) -> Any:
     return json.loads(plain) if plain else None
 
 
-def detail(*, session: Session, crypto: Crypto, report_id: str, who: Who) -> dict[str, Any]:
-    """The whole report for an operator, decrypted; the read itself is audited."""
-    from vigie.shelters import service as shelters
-
-    report = get_report(session=session, report_id=report_id)
-    partner = session.get(Partner, report.partner_id)
-    authors = {
-        op.id: op
-        for op in session.scalars(
-            select(Operator).where(
-                Operator.id.in_(
-                    select(Note.author_id)
-                    .where(Note.report_id == report.id)
-                    .union(select(Transition.operator_id).where(Transition.report_id == report.id))
-                )
-            )
-        )
+def _location(report: Report) -> dict[str, Any]:
+    return {
+        "country": report.country,
+        "postcode": report.postcode,
+        "department": report.department,
+        "commune": report.commune,
+        "lat": report.lat,
+        "lon": report.lon,
     }
-    notes = [
-        _note_view(n, authors.get(n.author_id), crypto.decrypt(n.body_enc))
-        for n in session.scalars(select(Note).where(Note.report_id == report.id).order_by(Note.id))
-    ]
-    history = []
-    for t in session.scalars(
-        select(Transition).where(Transition.report_id == report.id).order_by(Transition.id)
-    ):
-        by = authors.get(t.operator_id) if t.operator_id else None
-        history.append(
-            {
-                "from": t.from_status,
-                "to": t.to_status,
-                "closure_reason": t.closure_reason,
-                "comment": crypto.decrypt(t.comment_enc),
-                "by": {"id": by.public_id, "name": by.name} if by else None,
-                "at": t.created_at,
-            }
-        )
-    duplicate_of = (
-        session.scalar(select(Report.public_id).where(Report.id == report.duplicate_of_id))
-        if report.duplicate_of_id
-        else None
-    )
-    now = clock.now()
+
+
+def _stay(crypto: Crypto, report: Report) -> dict[str, Any] | None:
+    if report.context != "stay":
+        return None
+    return {
+        "listing_reference": crypto.decrypt(report.listing_reference_enc),
+        "booking_reference": crypto.decrypt(report.booking_reference_enc),
+        "check_in": report.check_in,
+        "check_out": report.check_out,
+        "guest_count": report.guest_count,
+    }
+
+
+def _flight(crypto: Crypto, report: Report) -> dict[str, Any] | None:
+    if report.context != "flight":
+        return None
+    return {
+        "flight_number": crypto.decrypt(report.flight_number_enc),
+        "flight_date": report.flight_date,
+        "origin": report.origin,
+        "destination": report.destination,
+    }
+
+
+def _persons(report: Report) -> dict[str, Any]:
+    return {
+        "count": report.persons_count,
+        "minors": report.minors,
+        "minors_involved": report.minors_involved,
+        "in_immediate_danger": report.in_immediate_danger,
+    }
+
+
+def _reporter(crypto: Crypto, report: Report) -> dict[str, Any]:
+    return {
+        "role": report.reporter_role,
+        "contact_consent": report.contact_consent,
+        "contact": _decrypt_json(crypto, report.contact_enc),
+    }
+
+
+def detail(*, session: Session, crypto: Crypto, report_id: str, who: Who) -> dict[str, Any]:
+    """The whole report for an operator, decrypted; the read itself is audited.
+
+    The one response built field by field: much of it is decrypted or computed. Everything
+    in it is loaded here, since the view dumps it after the session is closed.
+    """
+    report = get_or_404(session, Report, report_id, what="report")
     body = {
         "id": report.public_id,
-        "partner": {"id": partner.public_id, "name": partner.name} if partner else None,
+        "partner": session.get(Partner, report.partner_id),
         "partner_reference": report.partner_reference,
         "context": report.context,
         "status": report.status,
@@ -470,62 +531,27 @@ def detail(*, session: Session, crypto: Crypto, report_id: str, who: Who) -> dic
         "received_at": report.received_at,
         "updated_at": report.updated_at,
         "due_at": report.due_at,
-        "overdue": is_overdue(report.status, report.due_at, now),
+        "overdue": is_overdue(report.status, report.due_at, clock.now()),
         "escalated_at": report.overdue_notified_at,
         "first_reviewed_at": report.first_reviewed_at,
         "closed_at": report.closed_at,
         "closure_reason": report.closure_reason,
-        "duplicate_of": duplicate_of,
+        "duplicate_of": _public_id(session, report.duplicate_of_id),
         "purged_at": report.purged_at,
-        "location": {
-            "country": report.country,
-            "postcode": report.postcode,
-            "department": report.department,
-            "commune": report.commune,
-            "lat": report.lat,
-            "lon": report.lon,
-        },
-        "stay": (
-            {
-                "listing_reference": crypto.decrypt(report.listing_reference_enc),
-                "booking_reference": crypto.decrypt(report.booking_reference_enc),
-                "check_in": report.check_in,
-                "check_out": report.check_out,
-                "guest_count": report.guest_count,
-            }
-            if report.context == "stay"
-            else None
-        ),
-        "flight": (
-            {
-                "flight_number": crypto.decrypt(report.flight_number_enc),
-                "flight_date": report.flight_date,
-                "origin": report.origin,
-                "destination": report.destination,
-            }
-            if report.context == "flight"
-            else None
-        ),
+        "location": _location(report),
+        "stay": _stay(crypto, report),
+        "flight": _flight(crypto, report),
         "indicators": report.indicators,
         "suspected_exploitation": report.suspected_exploitation,
-        "persons": {
-            "count": report.persons_count,
-            "minors": report.minors,
-            "minors_involved": report.minors_involved,
-            "in_immediate_danger": report.in_immediate_danger,
-        },
+        "persons": _persons(report),
         "description": crypto.decrypt(report.description_enc),
-        "reporter": {
-            "role": report.reporter_role,
-            "contact_consent": report.contact_consent,
-            "contact": _decrypt_json(crypto, report.contact_enc),
-        },
+        "reporter": _reporter(crypto, report),
         "language": report.language,
-        "claim": claim_view(session, report),
+        "claim": claim_of(session, report),
         "related": related_reports(session=session, report=report),
-        "notes": notes,
-        "referrals": shelters.referrals_for(session=session, crypto=crypto, report=report),
-        "history": history,
+        "notes": _notes(session, crypto, report),
+        "referrals": load_referrals(session, crypto, Referral.report_id == report.id),
+        "history": _history(session, crypto, report),
     }
     audit.record(session=session, who=who, action="report.read", report_id=report.public_id)
     return body
@@ -550,6 +576,13 @@ class QueueFilters:
 
 
 Claimer = aliased(Operator)
+
+
+class Ref(NamedTuple):
+    """Someone named in a row read as columns: what `PersonRefSchema` dumps of an ORM object."""
+
+    public_id: str
+    name: str
 
 
 def _queue_query(filters: QueueFilters, now: datetime, partner_pk: int | None) -> Any:
@@ -598,43 +631,21 @@ def _queue_query(filters: QueueFilters, now: datetime, partner_pk: int | None) -
     return query
 
 
-def queue(
-    *, session: Session, filters: QueueFilters, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Open reports by priority, then due time (most overdue first), then age."""
-    now = clock.now()
-    partner_pk = None
-    if filters.partner is not None:
-        partner_pk = session.scalar(select(Partner.id).where(Partner.public_id == filters.partner))
-    query = _queue_query(filters, now, partner_pk)
-    position = decode_cursor(cursor, ("p", "d", "r", "i"))
-    if position is not None:
-        try:
-            key = (
-                str(position["p"]),
-                datetime.fromisoformat(position["d"]),
-                datetime.fromisoformat(position["r"]),
-                int(position["i"]),
-            )
-        except (TypeError, ValueError):
-            raise malformed_cursor() from None
-        query = query.where(
-            tuple_(Report.priority, Report.due_at, Report.received_at, Report.id) > key
-        )
-    query = query.order_by(Report.priority, Report.due_at, Report.received_at, Report.id)
-    rows = session.execute(query.limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(
-            {
-                "p": last.priority,
-                "d": last.due_at.isoformat(),
-                "r": last.received_at.isoformat(),
-                "i": last.id,
-            }
-        )
+# The queue order: priority, then due time (most overdue first), then age.
+QUEUE_ORDER = Keyset(
+    Key("p", Report.priority, str),
+    Key("d", Report.due_at, datetime),
+    Key("r", Report.received_at, datetime),
+    Key("i", Report.id),
+)
+
+
+def _queue_key(row: Any) -> tuple[str, datetime, datetime, int]:
+    return row.priority, row.due_at, row.received_at, row.id
+
+
+def _queue_items(session: Session, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Queue rows as operators see them, with the count of related reports of each."""
     listings = _related_counts(
         session, Report.listing_index, {r.listing_index for r in rows if r.listing_index}
     )
@@ -659,12 +670,9 @@ def queue(
                 "indicator_count": r.indicator_count,
                 "minors_involved": r.minors_involved,
                 "in_immediate_danger": r.in_immediate_danger,
-                "partner": {"id": r.partner_public_id, "name": r.partner_name},
+                "partner": Ref(r.partner_public_id, r.partner_name),
                 "claim": (
-                    {
-                        "holder": {"id": r.claimer_id, "name": r.claimer_name},
-                        "expires_at": r.claim_expires_at,
-                    }
+                    {"holder": Ref(r.claimer_id, r.claimer_name), "expires_at": r.claim_expires_at}
                     if live
                     else None
                 ),
@@ -672,7 +680,22 @@ def queue(
                 "received_at": r.received_at,
             }
         )
-    return items, next_cursor
+    return items
+
+
+def queue(
+    *, session: Session, filters: QueueFilters, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    """Open reports in the queue order; each row is computed (flags, claim, related count)."""
+    now = clock.now()
+    partner_pk = None
+    if filters.partner is not None:
+        partner_pk = session.scalar(select(Partner.id).where(Partner.public_id == filters.partner))
+    query = _queue_query(filters, now, partner_pk)
+    page = QUEUE_ORDER.page(
+        session, query, limit=limit, cursor=cursor, scalars=False, key_of=_queue_key
+    )
+    return Page(_queue_items(session, page.items, now), page.next_cursor)
 
 
 def queue_counts(*, session: Session) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Operator endpoints: the queue, claims, moves, notes and the full report."""
+"""Operator endpoints: the queue, claims, moves, notes, the full report and referrals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.pagination import next_link
-from vigie.triage import service
+from vigie.shelters.schemas import SuggestionSchema
+from vigie.triage import referrals, service
 from vigie.triage.schemas import (
     ClaimArgsSchema,
     ClaimSchema,
@@ -17,13 +18,24 @@ from vigie.triage.schemas import (
     NoteSchema,
     QueueArgsSchema,
     QueueSchema,
+    ReferralArgsSchema,
+    ReferralOutcomeArgsSchema,
+    ReferralSchema,
     ReportDetailSchema,
     ReportStateSchema,
+    SuggestionArgsSchema,
     TransitionArgsSchema,
 )
 
 blp = Blueprint(
     "triage", __name__, url_prefix="/v1/triage", description="Triage of reports (MIPROF staff)"
+)
+# Its own blueprint (and so its own tag in the API documentation), under the triage paths.
+referrals_blp = Blueprint(
+    "referrals",
+    __name__,
+    url_prefix="/v1/triage/reports",
+    description="Referrals (orientation) of a report to shelters and services",
 )
 
 CLAIM_CONFLICT = {
@@ -65,11 +77,11 @@ class Queue(MethodView):
         filters = service.QueueFilters(
             **{k: args.get(k) for k in service.QueueFilters.__dataclass_fields__}
         )
-        items, cursor = service.queue(
+        page = service.queue(
             session=session, filters=filters, limit=args["limit"], cursor=args.get("cursor")
         )
         counts = service.queue_counts(session=session)
-        return {"items": items, "counts": counts}, 200, next_link(cursor)
+        return {"items": page.items, "counts": counts}, 200, next_link(page.next_cursor)
 
 
 @blp.route("/reports/<string:report_id>")
@@ -103,16 +115,15 @@ class Claim(MethodView):
         409 naming the holder and expiry; a supervisor may send `takeover: true`.
         """
         session = web.session()
-        report = service.claim(
+        claim = service.claim(
             session=session,
             report_id=report_id,
             who=auth.who(),
             takeover=args["takeover"],
             minutes=_claim_minutes(),
         )
-        body = service.claim_view(session, report)
         session.commit()
-        return body
+        return claim
 
 
 @blp.route("/reports/<string:report_id>/release")
@@ -124,10 +135,9 @@ class Release(MethodView):
     def post(self, report_id: str) -> Any:
         """Release your claim on a report"""
         session = web.session()
-        report = service.release(session=session, report_id=report_id, who=auth.who())
-        body = service.claim_view(session, report)
+        claim = service.release(session=session, report_id=report_id, who=auth.who())
         session.commit()
-        return body
+        return claim
 
 
 @blp.route("/reports/<string:report_id>/transitions")
@@ -146,12 +156,11 @@ class Transitions(MethodView):
         Closing needs `closure_reason`, and `duplicate_of` with `duplicate`.
         """
         rt, session = web.runtime(), web.session()
-        report = service.transition(
+        state = service.transition(
             session=session, crypto=rt.crypto, report_id=report_id, who=auth.who(), **args
         )
-        body = service.summary(session, report)
         session.commit()
-        return body
+        return state
 
 
 @blp.route("/reports/<string:report_id>/notes")
@@ -176,3 +185,82 @@ class Notes(MethodView):
         )
         session.commit()
         return note, 201
+
+
+@referrals_blp.route("/<string:report_id>/referrals")
+class Referrals(MethodView):
+    @auth.staff(referrals_blp, "operator")
+    @referrals_blp.response(200, ReferralSchema(many=True))
+    @referrals_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, report_id: str) -> Any:
+        """List a report's referrals"""
+        rt = web.runtime()
+        return referrals.referrals_for(session=web.session(), crypto=rt.crypto, report_id=report_id)
+
+    @auth.staff(referrals_blp, "operator")
+    @referrals_blp.arguments(
+        ReferralArgsSchema,
+        example={"target_type": "emergency_shelter", "shelter_id": "shl_...", "note": "2 places"},
+    )
+    @referrals_blp.response(201, ReferralSchema)
+    @referrals_blp.alt_response(404, response="NOT_FOUND")
+    @referrals_blp.alt_response(409, response="CONFLICT")
+    @referrals_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, args: dict[str, Any], report_id: str) -> Any:
+        """Refer the people of a report to a shelter or service
+
+        Moves the report to `referred` (partners see `actioned`), takes one place from the
+        shelter's declared availability and writes a `referral.created` event for forwarding.
+        You must hold the claim.
+        """
+        rt, session = web.runtime(), web.session()
+        referral = referrals.refer(
+            session=session, crypto=rt.crypto, report_id=report_id, who=auth.who(), **args
+        )
+        session.commit()
+        return referral, 201
+
+
+@referrals_blp.route("/<string:report_id>/referrals/<string:referral_id>")
+class ReferralItem(MethodView):
+    @auth.staff(referrals_blp, "operator")
+    @referrals_blp.arguments(ReferralOutcomeArgsSchema, example={"status": "accepted"})
+    @referrals_blp.response(200, ReferralSchema)
+    @referrals_blp.alt_response(404, response="NOT_FOUND")
+    @referrals_blp.alt_response(409, response="CONFLICT")
+    def patch(self, args: dict[str, Any], report_id: str, referral_id: str) -> Any:
+        """Record a referral's outcome
+
+        pending → accepted | declined | no_capacity; accepted → completed.
+        """
+        rt, session = web.runtime(), web.session()
+        referral = referrals.record_outcome(
+            session=session,
+            crypto=rt.crypto,
+            report_id=report_id,
+            referral_id=referral_id,
+            who=auth.who(),
+            status=args["status"],
+        )
+        session.commit()
+        return referral
+
+
+@referrals_blp.route("/<string:report_id>/shelter-suggestions")
+class Suggestions(MethodView):
+    @auth.staff(referrals_blp, "operator")
+    @referrals_blp.arguments(SuggestionArgsSchema, location="query", as_kwargs=True)
+    @referrals_blp.response(200, SuggestionSchema(many=True))
+    @referrals_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, report_id: str, **args: Any) -> Any:
+        """Shelters ranked for a report
+
+        By département served, acceptance of the people concerned (minors, families),
+        then available capacity. `reasons` explains each score.
+        """
+        return referrals.suggestions(
+            session=web.session(),
+            report_id=report_id,
+            shelter_type=args.get("type"),
+            limit=args["limit"],
+        )
