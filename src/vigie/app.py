@@ -9,14 +9,21 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, errors, logs, web
+from vigie import auth, docs, errors, health, logs, web
+from vigie.audit import views as audit
 from vigie.config import Config, load_config
+from vigie.content import views as content
 from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
+from vigie.reports import views as reports
 from vigie.runtime import Runtime
+from vigie.shelters import views as shelters
+from vigie.stats import views as stats
+from vigie.triage import views as triage
 from vigie.validators import NUL_DETAIL
+from vigie.webhooks import views as webhooks
 
 log = logging.getLogger("vigie.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -141,6 +148,33 @@ def _finish_request(response: Response) -> Response:
     return response
 
 
+def _blueprints() -> tuple[Blueprint, ...]:
+    """Every API blueprint, in the order of the OpenAPI document."""
+    return (
+        health.blp,
+        reports.vocabulary_blp,
+        reports.blp,
+        triage.blp,
+        triage.referrals_blp,
+        shelters.blp,
+        audit.blp,
+        stats.blp,
+        content.blp,
+        content.admin_blp,
+        webhooks.blp,
+    )
+
+
+def _api(app: Flask) -> VigieApi:
+    api = VigieApi(app)
+    app.extensions["vigie.api"] = api
+    api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
+    api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+    return api
+
+
 def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     """Build the WSGI app. `config` may be a Config or overrides of the loaded one."""
     if not isinstance(config, Config):
@@ -150,43 +184,16 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.config.update(_flask_settings(config))
     app.extensions["vigie"] = Runtime.from_config(config)
     app.extensions["vigie.config"] = config
-
-    api = VigieApi(app)
-    app.extensions["vigie.api"] = api
-    api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
-    api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)
+    _api(app)
     errors.register(app)
     web.init_app(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)
-
-    from vigie import health
-    from vigie.audit import views as audit
-    from vigie.content import views as content
-    from vigie.reports import views as reports
-    from vigie.shelters import views as shelters
-    from vigie.stats import views as stats
-    from vigie.triage import views as triage
-    from vigie.webhooks import views as webhooks
-
-    api.register_blueprint(health.blp)
-    api.register_blueprint(reports.vocabulary_blp)
-    api.register_blueprint(reports.blp)
-    api.register_blueprint(triage.blp)
-    api.register_blueprint(triage.referrals_blp)
-    api.register_blueprint(shelters.blp)
-    api.register_blueprint(audit.blp)
-    api.register_blueprint(stats.blp)
-    api.register_blueprint(content.blp)
-    api.register_blueprint(content.admin_blp)
-    api.register_blueprint(webhooks.blp)
     if config.webhook_allow_private:
         logging.getLogger("vigie.webhooks").warning(
             "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "
             "addresses on any port; development and tests only"
         )
     if config.docs_enabled:
-        from vigie import docs
-
         docs.register(app)
     return app
