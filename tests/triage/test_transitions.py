@@ -119,3 +119,16 @@ def test_partner_events_only_on_coarse_changes(client, db, partner, make_staff, 
     assert seen["status"] == "closed"
     assert seen["updated_at"] > before
     assert "closure_reason" not in seen
+
+
+def test_history_says_where_each_move_came_from(client, partner, make_staff, post_report):
+    op = make_staff()
+    rid = report(post_report, partner, "a")
+    claim(client, op, rid)
+    move(client, op, rid, "in_review")
+    move(client, op, rid, "closed", closure_reason="no_grounds")
+    detail = client.get(f"/v1/triage/reports/{rid}", headers=op.headers).get_json()
+    assert [(h["from"], h["to"]) for h in detail["history"]] == [
+        ("received", "in_review"),
+        ("in_review", "closed"),
+    ]

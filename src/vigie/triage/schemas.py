@@ -119,15 +119,9 @@ class RelatedSchema(Schema):
 
 
 class HistorySchema(Schema):
-    """One `Transition`.
+    """One `Transition`: from which status to which, by whom, when."""
 
-    `from` is documented but has never been dumped: it reads an attribute `from_` that no
-    history entry has (the dicts this schema dumped before had the key "from"). Kept as it
-    is by the layering refactor, which must not change responses; `attribute="from_status"`
-    would show it.
-    """
-
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from_status")
     to = fields.String(attribute="to_status")
     closure_reason = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
