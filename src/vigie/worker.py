@@ -31,10 +31,11 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import exists, select
 
-from vigie import clock, http, periodic
+from vigie import clock, periodic
 from vigie.errors import log_failure
 from vigie.outbox.models import OutboxEvent
 from vigie.runtime import Runtime
+from vigie.webhooks import outbound
 from vigie.webhooks import service as webhooks
 from vigie.webhooks.models import WebhookDelivery, WebhookDispatch
 
@@ -88,7 +89,7 @@ class Deliverer:
         self.per_endpoint = runtime.config.worker_per_endpoint_concurrency
         self.poll = runtime.config.worker_poll_seconds
         self.grace = runtime.config.worker_shutdown_grace_seconds
-        self.client = http.Client(self.settings.policy, pool_size=self.threads)
+        self.client = outbound.Client(self.settings.policy, pool_size=self.threads)
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vigie-send")
         self.inflight: dict[int, webhooks.Job] = {}
         self.leased_at: dict[int, float] = {}  # monotonic time each in-flight lease was taken
@@ -98,7 +99,7 @@ class Deliverer:
         self._swept_until: datetime | None = None  # wall clock of the last complete scan
         self._last_fan_out = 0.0
         self._backlog = False
-        if self.settings.lease_seconds < http.TOTAL_TIMEOUT + 5:
+        if self.settings.lease_seconds < outbound.TOTAL_TIMEOUT + 5:
             log.warning(
                 "webhook_lease_seconds is shorter than a send may take; "
                 "a slow delivery may be sent twice",

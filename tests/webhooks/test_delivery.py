@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from payloads import stay_report
-from vigie import clock, http
+from vigie import clock
 from vigie.cli import main
 from vigie.outbox import service as outbox
+from vigie.webhooks import outbound
 from vigie.webhooks.models import WebhookDelivery
 from vigie.worker import Deliverer
 from webhook_receiver import Receiver, start_receiver
@@ -273,7 +274,7 @@ def test_dns_rebinding_to_loopback_is_refused_at_send(
     client = app.test_client()
     partner = make_partner()
     answers = {"hooks.partner.example": ["93.184.215.14"]}
-    monkeypatch.setattr(http, "resolve", lambda host, port: answers[host])
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: answers[host])
     port = receiver_port(receiver)
     endpoint = client.post(
         "/v1/webhooks/endpoints",
@@ -306,7 +307,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
         calls.append(host)
         return ["127.0.0.1"] if len(calls) <= 2 else ["192.0.2.1"]
 
-    monkeypatch.setattr(http, "resolve", resolve)
+    monkeypatch.setattr(outbound, "resolve", resolve)
     port = receiver_port(receiver)
     endpoint = _endpoint(
         client, partner, receiver, events=("webhook.test",), url=f"http://pinned.example:{port}/h"

@@ -1,6 +1,6 @@
 """Endpoint management, fan-out of outbox events, claiming, signing and recording attempts.
 
-Nothing here sends HTTP: `vigie.worker` claims deliveries, sends them with `vigie.http`
+Nothing here sends HTTP: `vigie.worker` claims deliveries, sends them with `vigie.webhooks.outbound`
 and hands the results back to `record`.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
-from vigie import clock, http
+from vigie import clock
 from vigie.config import Config
 from vigie.crypto import Crypto
 from vigie.errors import Conflict, Invalid, NotFound
@@ -31,6 +31,7 @@ from vigie.ids import new_id
 from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
 from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.webhooks import outbound
 from vigie.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -67,7 +68,7 @@ class Settings:
     secret_overlap_hours: float
     disable_after_hours: float
     retry_after_max_seconds: float
-    policy: http.Policy
+    policy: outbound.Policy
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -88,9 +89,9 @@ def _schedule(schedule: tuple[float, ...]) -> tuple[float, ...]:
     return schedule
 
 
-def policy(config: Config) -> http.Policy:
+def policy(config: Config) -> outbound.Policy:
     ports = config.webhook_allowed_ports
-    return http.Policy(
+    return outbound.Policy(
         https_only=config.is_production,
         allow_private=config.webhook_allow_private,
         allowed_ports=tuple(int(p) for p in ports),
@@ -107,8 +108,8 @@ def new_secret() -> str:
 
 def _check_url(url: str, settings: Settings) -> None:
     try:
-        http.check_url(url, settings.policy, resolver=http.resolve)
-    except http.UnsafeURL as refused:
+        outbound.check_url(url, settings.policy, resolver=outbound.resolve)
+    except outbound.UnsafeURL as refused:
         raise Invalid(str(refused), field="url") from None
 
 
@@ -650,7 +651,7 @@ def build_message(job: Job, *, now: datetime) -> tuple[bytes, dict[str, str]]:
 @dataclass(frozen=True)
 class Outcome:
     job: Job
-    result: http.Result
+    result: outbound.Result
     attempted_at: datetime
 
 
