@@ -13,8 +13,8 @@ from vigie import clock
 from vigie.cli import main
 from vigie.outbox import service as outbox
 from vigie.webhooks import outbound
+from vigie.webhooks.delivery import Deliverer
 from vigie.webhooks.models import WebhookDelivery
-from vigie.worker import Deliverer
 from webhook_receiver import Receiver, start_receiver
 
 
@@ -194,10 +194,10 @@ def test_another_partner_cannot_retry_my_delivery(client, make_partner, db):
         headers=owner.headers,
     ).json
     client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=owner.headers)
-    from vigie.webhooks import service
+    from vigie.webhooks import dispatch
 
     with db.unit() as session:
-        service.fan_out(session=session, is_sqlite=db.is_sqlite)
+        dispatch.fan_out(session=session, is_sqlite=db.is_sqlite)
     with db.unit() as session:
         delivery = session.scalar(select(WebhookDelivery.public_id))
     response = client.post(f"/v1/webhooks/deliveries/{delivery}/retry", headers=other.headers)
@@ -343,9 +343,9 @@ def test_deleting_an_endpoint_fails_what_was_waiting_for_it(
 def test_an_event_that_commits_late_is_still_delivered(
     client, partner, receiver, deliverer, db, monkeypatch
 ):
-    from vigie import worker
+    from vigie.webhooks import delivery
 
-    monkeypatch.setattr(worker, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
+    monkeypatch.setattr(delivery, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
     clock.travel(-30 * 60)
     _endpoint(client, partner, receiver)  # registered half an hour ago
     clock.reset()

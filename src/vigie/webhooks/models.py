@@ -15,6 +15,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vigie.db import Base, UTCDateTime
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+# What a partner may subscribe to. Report events reach only the report's partner;
+# content events reach every partner subscribed to them.
+PARTNER_EVENT_TYPES = (
+    "report.received",
+    "report.status_changed",
+    "content.published",
+    "content.retired",
+    "webhook.test",
+    "webhook.endpoint_disabled",
+)
 
 
 class WebhookEndpoint(Base):

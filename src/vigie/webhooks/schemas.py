@@ -7,8 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from vigie.pagination import PageArgsSchema
-from vigie.webhooks.models import DELIVERY_STATUSES
-from vigie.webhooks.service import PARTNER_EVENT_TYPES
+from vigie.webhooks.models import DELIVERY_STATUSES, PARTNER_EVENT_TYPES
 
 EVENTS_METADATA: dict[str, Any] = {
     "description": "Event types to receive",
