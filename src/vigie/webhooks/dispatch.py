@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -164,7 +164,29 @@ def claim(
         return []
     now = clock.now()
     budget = {e: per_endpoint - n for e, n in (inflight or {}).items()}
-    free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+    due = _due(now, limit=limit, busy=[e for e, left in budget.items() if left <= 0])
+    if not is_sqlite:
+        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
+    candidates = _within_budget(
+        session.execute(due), budget=budget, per_endpoint=per_endpoint, exclude=exclude
+    )
+    if not candidates:
+        return []
+    claimed = session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(list(candidates)), _lease_free(now))
+        .values(locked_until=now + timedelta(seconds=lease_seconds), locked_by=owner)
+        .returning(WebhookDelivery.id)
+    )
+    return [_job(candidates[delivery_id], crypto=crypto, now=now) for delivery_id in claimed]
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+
+
+def _due(now: datetime, *, limit: int, busy: Sequence[int]) -> Select[*tuple[Any, ...]]:
+    """Due, unleased deliveries to enabled endpoints not in `busy`, with what sending needs."""
     due = (
         select(
             WebhookDelivery.id,
@@ -185,59 +207,62 @@ def claim(
         .where(
             WebhookDelivery.status == "pending",
             WebhookDelivery.next_attempt_at <= now,
-            free,
+            _lease_free(now),
             WebhookEndpoint.enabled.is_(True),
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
     )
-    busy = [e for e, left in budget.items() if left <= 0]
     if busy:
         due = due.where(WebhookDelivery.endpoint_id.not_in(busy))
-    if not is_sqlite:
-        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
+    return due
+
+
+def _within_budget(
+    rows: Iterable[Row[*tuple[Any, ...]]],
+    *,
+    budget: dict[int, int],
+    per_endpoint: int,
+    exclude: Collection[int],
+) -> dict[int, Row[*tuple[Any, ...]]]:
+    """The rows to claim, by delivery id: none of ours still in flight, and no endpoint
+    over its budget (`budget` is spent as rows are taken)."""
     candidates = {}
-    for row in session.execute(due):
+    for row in rows:
         if row.id in exclude:  # ours, in flight, lease run out: never send it twice at once
             continue
         left = budget.get(row.endpoint_id, per_endpoint)
         if left > 0:
             candidates[row.id] = row
             budget[row.endpoint_id] = left - 1
-    if not candidates:
-        return []
-    lease = now + timedelta(seconds=lease_seconds)
-    claimed = session.scalars(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(list(candidates)), free)
-        .values(locked_until=lease, locked_by=owner)
-        .returning(WebhookDelivery.id)
+    return candidates
+
+
+def _job(row: Row[*tuple[Any, ...]], *, crypto: Crypto, now: datetime) -> Job:
+    return Job(
+        delivery_id=row.id,
+        endpoint_id=row.endpoint_id,
+        url=row.url,
+        secrets=_live_secrets(row, crypto=crypto, now=now),
+        event_public_id=row.public_id,
+        event_type=row.type,
+        event_created_at=row.created_at,
+        event_data=row.data,
+        step=row.step,
+        endpoint_failing=row.failing_since is not None,
     )
-    jobs = []
-    for delivery_id in claimed:
-        row = candidates[delivery_id]
-        keys = [crypto.decrypt(row.secret_enc) or ""]
-        if (
-            row.previous_secret_enc
-            and row.previous_secret_expires_at
-            and (row.previous_secret_expires_at > now)
-        ):
-            keys.append(crypto.decrypt(row.previous_secret_enc) or "")
-        jobs.append(
-            Job(
-                delivery_id=row.id,
-                endpoint_id=row.endpoint_id,
-                url=row.url,
-                secrets=tuple(k for k in keys if k),
-                event_public_id=row.public_id,
-                event_type=row.type,
-                event_created_at=row.created_at,
-                event_data=row.data,
-                step=row.step,
-                endpoint_failing=row.failing_since is not None,
-            )
-        )
-    return jobs
+
+
+def _live_secrets(row: Row[*tuple[Any, ...]], *, crypto: Crypto, now: datetime) -> tuple[str, ...]:
+    """The current secret, and the previous one until its overlap ends (a rotation)."""
+    keys = [crypto.decrypt(row.secret_enc) or ""]
+    if (
+        row.previous_secret_enc
+        and row.previous_secret_expires_at
+        and (row.previous_secret_expires_at > now)
+    ):
+        keys.append(crypto.decrypt(row.previous_secret_enc) or "")
+    return tuple(k for k in keys if k)
 
 
 def renew(
@@ -336,6 +361,15 @@ def record(
     if not outcomes:
         return
     now = clock.now()
+    _insert_attempts(session, owner=owner, outcomes=outcomes)
+    _mark_delivered(session, [o.job.delivery_id for o in outcomes if o.result.ok], now=now)
+    for outcome in outcomes:
+        if not outcome.result.ok:
+            _retry_or_fail(session, outcome, settings=settings, owner=owner, now=now)
+    _update_endpoint_health(session, outcomes, settings=settings, now=now)
+
+
+def _insert_attempts(session: Session, *, owner: str, outcomes: Sequence[Outcome]) -> None:
     insert_attempts = WebhookAttempt.__table__.insert()  # type: ignore[attr-defined]
     session.execute(
         insert_attempts,
@@ -352,64 +386,72 @@ def record(
             for o in outcomes
         ],
     )
-    succeeded: set[int] = set()
-    failed: set[int] = set()
-    gone: set[int] = set()
-    delivered_ids = [o.job.delivery_id for o in outcomes if o.result.ok]
-    if delivered_ids:
-        session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(delivered_ids))
-            .values(
-                status="delivered",
-                attempts=WebhookDelivery.attempts + 1,
-                step=WebhookDelivery.step + 1,
-                delivered_at=now,
-                updated_at=now,
-                next_attempt_at=None,
-                locked_until=None,
-                locked_by=None,
-                last_status_code=200,
-                last_error=None,
-            )
+
+
+def _mark_delivered(session: Session, delivery_ids: list[int], *, now: datetime) -> None:
+    if not delivery_ids:
+        return
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .values(
+            status="delivered",
+            attempts=WebhookDelivery.attempts + 1,
+            step=WebhookDelivery.step + 1,
+            delivered_at=now,
+            updated_at=now,
+            next_attempt_at=None,
+            locked_until=None,
+            locked_by=None,
+            last_status_code=200,
+            last_error=None,
         )
-    recovered: set[int] = set()
-    for o in outcomes:
-        if o.result.ok:
-            succeeded.add(o.job.endpoint_id)
-            if o.job.endpoint_failing:
-                recovered.add(o.job.endpoint_id)
-            continue
-        failed.add(o.job.endpoint_id)
-        status = o.result.status
-        if status == 410:
-            gone.add(o.job.endpoint_id)
-        retry_after = None
-        if status in (429, 503):
-            retry_after = retry_after_seconds(o.result.headers, now)
-        delay = None if status == 410 else next_delay(o.job.step + 1, settings, retry_after)
-        values: dict[str, Any] = {
-            "attempts": WebhookDelivery.attempts + 1,
-            "step": WebhookDelivery.step + 1,
-            "updated_at": now,
-            "last_status_code": status,
-            "last_error": o.result.error or f"http_{status}",
-        }
-        if delay is None:
-            values.update(status="failed", next_attempt_at=None)
-        else:
-            values.update(next_attempt_at=now + timedelta(seconds=delay))
-        # Only the lease holder moves the delivery on; a stale worker just adds its attempt.
-        session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == o.job.delivery_id,
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.locked_by == owner,
-            )
-            .values(**values, locked_until=None, locked_by=None)
+    )
+
+
+def _retry_or_fail(
+    session: Session, outcome: Outcome, *, settings: Settings, owner: str, now: datetime
+) -> None:
+    """Schedule the next attempt of a failed one, or fail the delivery (410, schedule over)."""
+    status = outcome.result.status
+    retry_after = None
+    if status in (429, 503):
+        retry_after = retry_after_seconds(outcome.result.headers, now)
+    delay = None if status == 410 else next_delay(outcome.job.step + 1, settings, retry_after)
+    values: dict[str, Any] = {
+        "attempts": WebhookDelivery.attempts + 1,
+        "step": WebhookDelivery.step + 1,
+        "updated_at": now,
+        "last_status_code": status,
+        "last_error": outcome.result.error or f"http_{status}",
+    }
+    if delay is None:
+        values.update(status="failed", next_attempt_at=None)
+    else:
+        values.update(next_attempt_at=now + timedelta(seconds=delay))
+    # Only the lease holder moves the delivery on; a stale worker just adds its attempt.
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == outcome.job.delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.locked_by == owner,
         )
-    if recovered:  # only endpoints that were failing when their delivery was claimed
+        .values(**values, locked_until=None, locked_by=None)
+    )
+
+
+def _update_endpoint_health(
+    session: Session, outcomes: Sequence[Outcome], *, settings: Settings, now: datetime
+) -> None:
+    """An endpoint that succeeds is no longer failing; one that only failed is failing
+    since now (if it was not already), and disabled if gone (410) or failing too long."""
+    succeeded = {o.job.endpoint_id for o in outcomes if o.result.ok}
+    # only endpoints that were failing when their delivery was claimed
+    recovered = {o.job.endpoint_id for o in outcomes if o.result.ok and o.job.endpoint_failing}
+    failed = {o.job.endpoint_id for o in outcomes if not o.result.ok}
+    gone = {o.job.endpoint_id for o in outcomes if o.result.status == 410}
+    if recovered:
         session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id.in_(recovered), WebhookEndpoint.failing_since.is_not(None))
@@ -422,19 +464,23 @@ def record(
             .where(WebhookEndpoint.id.in_(still_failing), WebhookEndpoint.failing_since.is_(None))
             .values(failing_since=now)
         )
-        limit = now - timedelta(hours=settings.disable_after_hours)
-        for endpoint in session.scalars(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.id.in_(still_failing),
-                WebhookEndpoint.enabled.is_(True),
-                or_(WebhookEndpoint.id.in_(gone), WebhookEndpoint.failing_since <= limit),
-            )
-        ):
-            disable(
-                session=session,
-                endpoint=endpoint,
-                reason="gone" if endpoint.id in gone else "failing",
-            )
+        _disable_dead(session, still_failing, gone=gone, settings=settings, now=now)
+
+
+def _disable_dead(
+    session: Session, failing: set[int], *, gone: set[int], settings: Settings, now: datetime
+) -> None:
+    limit = now - timedelta(hours=settings.disable_after_hours)
+    for endpoint in session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.id.in_(failing),
+            WebhookEndpoint.enabled.is_(True),
+            or_(WebhookEndpoint.id.in_(gone), WebhookEndpoint.failing_since <= limit),
+        )
+    ):
+        disable(
+            session=session, endpoint=endpoint, reason="gone" if endpoint.id in gone else "failing"
+        )
 
 
 def _excerpt(body: bytes) -> str | None:
