@@ -132,9 +132,9 @@ def test_a_failing_worker_job_is_logged_without_its_message(app, caplog):
     import time
 
     from vigie.worker import PeriodicJob, build_scheduler
-    from webhook_receiver import FAILING_JOB_TEXT
+    from webhook_receiver import FAILING_JOB_TEXT, failing_run
 
-    job = PeriodicJob(name="test.failing", target="webhook_receiver:failing_run", seconds=1)
+    job = PeriodicJob(name="test.failing", function=failing_run, seconds=1)
     scheduler = build_scheduler(app.extensions["vigie"], "worker-logs", (job,))
     with caplog.at_level("INFO"):
         scheduler.start()

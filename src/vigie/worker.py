@@ -9,7 +9,6 @@ sends finish, record them, release anything left, stop the scheduler, exit.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -21,7 +20,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from vigie import clock, periodic
 from vigie.errors import log_failure
+from vigie.idempotency import jobs as idempotency_jobs
 from vigie.runtime import Runtime
+from vigie.triage import jobs as triage_jobs
 from vigie.webhooks.delivery import Deliverer
 
 log = logging.getLogger(__name__)
@@ -31,32 +32,29 @@ log = logging.getLogger(__name__)
 class PeriodicJob:
     """A job run every `seconds` by one worker at a time.
 
-    `target` is "module:function"; the function takes the Runtime and opens its own units of work.
+    `function` takes the Runtime and opens its own units of work; what it returns is ignored.
     """
 
     name: str
-    target: str
+    function: Callable[[Runtime], object]
     seconds: int
+
+    @property
+    def target(self) -> str:
+        """The function as "module:function", for people reading logs and tests."""
+        return f"{self.function.__module__}:{self.function.__qualname__}"
 
 
 # Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
-    PeriodicJob("idempotency-purge", "vigie.idempotency.jobs:purge_expired", 3600),
-    PeriodicJob("triage.expire_claims", "vigie.triage.jobs:expire_claims", 60),
-    PeriodicJob("triage.escalate_overdue", "vigie.triage.jobs:escalate_overdue", 60),
-    PeriodicJob("triage.purge_expired", "vigie.triage.jobs:purge_expired", 3600),
+    PeriodicJob("idempotency-purge", idempotency_jobs.purge_expired, 3600),
+    PeriodicJob("triage.expire_claims", triage_jobs.expire_claims, 60),
+    PeriodicJob("triage.escalate_overdue", triage_jobs.escalate_overdue, 60),
+    PeriodicJob("triage.purge_expired", triage_jobs.purge_expired, 3600),
 )
 
 
-def _resolve(target: str) -> Callable[[Runtime], None]:
-    module, _, name = target.partition(":")
-    function: Callable[[Runtime], None] = getattr(importlib.import_module(module), name)
-    return function
-
-
 def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None]:
-    function = _resolve(job.target)
-
     def run_job() -> None:
         try:
             ran = periodic.run_once_per_period(
@@ -64,7 +62,7 @@ def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None
                 name=job.name,
                 period=job.seconds,
                 owner=owner,
-                job=lambda: function(runtime),
+                job=lambda: job.function(runtime),
             )
             if ran:
                 log.info("periodic job ran", extra={"job": job.name})

@@ -20,7 +20,7 @@ from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
 from vigie.webhooks.models import WebhookAttempt, WebhookDelivery
 from vigie.worker import PeriodicJob, build_scheduler
-from webhook_receiver import RUNS, Receiver, start_receiver, start_worker, stop_worker
+from webhook_receiver import RUNS, Receiver, count_run, start_receiver, start_worker, stop_worker
 
 pytestmark = pytest.mark.slow
 
@@ -281,7 +281,7 @@ def test_a_killed_worker_loses_nothing(client, db, partner, config, receivers, w
 
 def test_periodic_jobs_run_once_per_period_across_workers(app):
     runtime = app.extensions["vigie"]
-    job = PeriodicJob(name="test.count", target="webhook_receiver:count_run", seconds=1)
+    job = PeriodicJob(name="test.count", function=count_run, seconds=1)
     RUNS.clear()
     schedulers = [build_scheduler(runtime, owner, (job,)) for owner in ("worker-a", "worker-b")]
     for scheduler in schedulers:
