@@ -10,31 +10,34 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vigie import clock
 from vigie.config import Config
 from vigie.crypto import Crypto
-from vigie.errors import Conflict, Invalid, NotFound
+from vigie.db import get_or_404
+from vigie.errors import Conflict, Invalid
 from vigie.ids import new_id
 from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
-from vigie.pagination import decode_cursor, encode_cursor, malformed_cursor
+from vigie.pagination import Key, Keyset, Page
 from vigie.webhooks import outbound
 from vigie.webhooks.models import (
     PARTNER_EVENT_TYPES,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
 
 EVENT_TYPE = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
+ENDPOINTS = Keyset(Key("i", WebhookEndpoint.id))
+DELIVERIES = Keyset(Key("i", WebhookDelivery.id), descending=True)  # newest first
 
 
 # -- settings -------------------------------------------------------------------
@@ -146,40 +149,28 @@ def create_endpoint(
     return endpoint, secret
 
 
-def _owned(partner_id: int | None) -> Any:
-    if partner_id is None:
-        return WebhookEndpoint.partner_id.is_(None)
-    return WebhookEndpoint.partner_id == partner_id
+def _visible(partner_id: int | None) -> tuple[ColumnElement[bool], ...]:
+    """The caller's own endpoints (MIPROF's when `partner_id` is None), deleted ones excluded."""
+    owned: ColumnElement[bool] = (
+        WebhookEndpoint.partner_id.is_(None)
+        if partner_id is None
+        else WebhookEndpoint.partner_id == partner_id
+    )
+    return owned, WebhookEndpoint.deleted_at.is_(None)
 
 
 def get_endpoint(*, session: Session, partner_id: int | None, endpoint_id: str) -> WebhookEndpoint:
     """Another partner's endpoint is indistinguishable from a missing one."""
-    endpoint = session.scalar(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.public_id == endpoint_id,
-            _owned(partner_id),
-            WebhookEndpoint.deleted_at.is_(None),
-        )
+    return get_or_404(
+        session, WebhookEndpoint, endpoint_id, what="webhook endpoint", where=_visible(partner_id)
     )
-    if endpoint is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id}.")
-    return endpoint
 
 
 def list_endpoints(
     *, session: Session, partner_id: int | None, limit: int, cursor: str | None
-) -> tuple[list[WebhookEndpoint], str | None]:
-    query = select(WebhookEndpoint).where(_owned(partner_id), WebhookEndpoint.deleted_at.is_(None))
-    position = decode_cursor(cursor, ("i",))
-    if position is not None:
-        if not isinstance(position["i"], int):
-            raise malformed_cursor()
-        query = query.where(WebhookEndpoint.id > position["i"])
-    rows = list(session.scalars(query.order_by(WebhookEndpoint.id).limit(limit + 1)))
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor({"i": rows[-1].id})
-    return rows, None
+) -> Page[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(*_visible(partner_id))
+    return ENDPOINTS.page(session, query, limit=limit, cursor=cursor)
 
 
 def update_endpoint(
@@ -264,30 +255,6 @@ def send_test(*, session: Session, partner_id: int | None, endpoint_id: str) -> 
     )
 
 
-def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.public_id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "events": list(endpoint.events),
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
-        "disabled_at": endpoint.disabled_at,
-        "secret_rotation_ends_at": (
-            endpoint.previous_secret_expires_at
-            if endpoint.previous_secret_expires_at
-            and endpoint.previous_secret_expires_at > clock.now()
-            else None
-        ),
-        "created_at": endpoint.created_at,
-        "updated_at": endpoint.updated_at,
-        "links": {
-            "self": f"/v1/webhooks/endpoints/{endpoint.public_id}",
-            "deliveries": f"/v1/webhooks/endpoints/{endpoint.public_id}/deliveries",
-        },
-    }
-
-
 # -- deliveries as the partner sees them ----------------------------------------
 
 
@@ -299,80 +266,38 @@ def list_deliveries(
     status: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, each with its attempts."""
+) -> Page[WebhookDelivery]:
+    """Newest first, each with its event and its attempts."""
     endpoint = get_endpoint(session=session, partner_id=partner_id, endpoint_id=endpoint_id)
     query = (
-        select(WebhookDelivery, OutboxEvent.public_id, OutboxEvent.type)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
+        select(WebhookDelivery)
+        .join(WebhookDelivery.event)
+        .options(contains_eager(WebhookDelivery.event), selectinload(WebhookDelivery.attempt_log))
         .where(WebhookDelivery.endpoint_id == endpoint.id)
     )
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
-    position = decode_cursor(cursor, ("i",))
-    if position is not None:
-        if not isinstance(position["i"], int):
-            raise malformed_cursor()
-        query = query.where(WebhookDelivery.id < position["i"])
-    rows = list(session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"i": rows[-1][0].id})
-    attempts: dict[int, list[WebhookAttempt]] = {}
-    if rows:
-        for attempt in session.scalars(
-            select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id.in_([r[0].id for r in rows]))
-            .order_by(WebhookAttempt.id)
-        ):
-            attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return [
-        delivery_view(d, event_id, event_type, attempts.get(d.id, []))
-        for d, event_id, event_type in rows
-    ], next_cursor
+    return DELIVERIES.page(session, query, limit=limit, cursor=cursor)
 
 
-def delivery_view(
-    delivery: WebhookDelivery, event_id: str, event_type: str, attempts: Iterable[WebhookAttempt]
-) -> dict[str, Any]:
-    return {
-        "id": delivery.public_id,
-        "event_id": event_id,
-        "event_type": event_type,
-        "status": delivery.status,
-        "attempt_count": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at if delivery.status == "pending" else None,
-        "delivered_at": delivery.delivered_at,
-        "created_at": delivery.created_at,
-        "attempts": [
-            {
-                "attempted_at": a.attempted_at,
-                "status_code": a.status_code,
-                "duration_ms": a.duration_ms,
-                "error": a.error,
-                "response_body": a.response_body,
-            }
-            for a in attempts
-        ],
-    }
+def get_delivery(*, session: Session, partner_id: int | None, delivery_id: str) -> WebhookDelivery:
+    """A delivery to one of the caller's endpoints; another's is indistinguishable from a
+    missing one. Its attempts are not loaded."""
+    endpoints = select(WebhookEndpoint.id).where(*_visible(partner_id))
+    return get_or_404(
+        session,
+        WebhookDelivery,
+        delivery_id,
+        what="webhook delivery",
+        where=(WebhookDelivery.endpoint_id.in_(endpoints),),
+    )
 
 
-def retry_delivery(*, session: Session, partner_id: int | None, delivery_id: str) -> dict[str, Any]:
+def retry_delivery(
+    *, session: Session, partner_id: int | None, delivery_id: str
+) -> WebhookDelivery:
     """Re-queue a failed delivery for a new round of the retry schedule."""
-    row = session.execute(
-        select(WebhookDelivery, OutboxEvent.public_id, OutboxEvent.type)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-        .where(
-            WebhookDelivery.public_id == delivery_id,
-            _owned(partner_id),
-            WebhookEndpoint.deleted_at.is_(None),
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"No webhook delivery {delivery_id}.")
-    delivery, event_id, event_type = row
+    delivery = get_delivery(session=session, partner_id=partner_id, delivery_id=delivery_id)
     if delivery.status != "failed":
         raise Conflict(f"Only a failed delivery can be retried; this one is {delivery.status}.")
     now = clock.now()
@@ -382,7 +307,10 @@ def retry_delivery(*, session: Session, partner_id: int | None, delivery_id: str
     delivery.locked_until = None
     delivery.locked_by = None
     delivery.updated_at = now
-    return delivery_view(delivery, event_id, event_type, [])
+    # Answered with an empty attempt list, as always: the new round has no attempt yet
+    # (`attempts`, the count, keeps the earlier ones).
+    set_committed_value(delivery, "attempt_log", [])
+    return delivery
 
 
 def counts(*, session: Session) -> dict[str, int]:
