@@ -129,18 +129,19 @@ def test_a_database_error_does_not_log_sql_parameters(client, partner, logged, m
 
 
 def test_a_failing_worker_job_is_logged_without_its_message(app, caplog):
-    import time
-
     from vigie.worker import PeriodicJob, build_scheduler
-    from webhook_receiver import FAILING_JOB_TEXT
+    from webhook_receiver import FAILING_JOB_TEXT, failing_run, wait_until
 
-    job = PeriodicJob(name="test.failing", target="webhook_receiver:failing_run", seconds=1)
+    def failed() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage() == "periodic job failed"]
+
+    job = PeriodicJob(name="test.failing", function=failing_run, seconds=1)
     scheduler = build_scheduler(app.extensions["vigie"], "worker-logs", (job,))
     with caplog.at_level("INFO"):
         scheduler.start()
-        time.sleep(1.5)
+        wait_until(lambda: bool(failed()), timeout=10, waiting_for="the job's failure")
         scheduler.shutdown(wait=True)
-    failures = [r for r in caplog.records if r.getMessage() == "periodic job failed"]
+    failures = failed()
     assert failures
     assert failures[0].job == "test.failing"
     assert failures[0].error == ["builtins.ValueError"]

@@ -1,5 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 that verifies every delivery like a partner would,
-and helpers to start real `vigie worker` processes."""
+helpers to start real `vigie worker` processes, and `wait_until` to poll with a deadline."""
 
 from __future__ import annotations
 
@@ -22,6 +22,22 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 # behaviour(webhook_id, nth request for that id, nth request overall) -> (status, headers)
 Behaviour = Callable[[str, int, int], tuple[int, dict[str, str]]]
+
+
+def wait_until(
+    predicate: Callable[[], bool],
+    timeout: float = 30.0,
+    *,
+    waiting_for: str | Callable[[], str] = "the condition",
+) -> float:
+    """Poll `predicate` until it holds; returns the seconds it took, fails after `timeout`."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            what = waiting_for() if callable(waiting_for) else waiting_for
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+    return time.monotonic() - started
 
 
 @dataclass
@@ -83,12 +99,9 @@ class Receiver:
             return Counter(d.webhook_id for d in self.deliveries)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; received {len(self.deliveries)} requests")
+        wait_until(
+            predicate, timeout, waiting_for=lambda: f"it; received {len(self.deliveries)} requests"
+        )
 
     def wait_ids(self, expected: set[str], timeout: float = 30.0) -> None:
         self.wait_for(lambda: expected <= set(self.ids()), timeout)
@@ -143,12 +156,34 @@ def worker_env(config: Any, **overrides: str) -> dict[str, str]:
     return env
 
 
-def start_worker(config: Any, **overrides: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [VIGIE, "worker"],
-        env=worker_env(config, **overrides),
-        stdout=subprocess.DEVNULL,  # logs go to stderr, which pytest captures
-    )
+class Worker(subprocess.Popen[bytes]):
+    """A `vigie worker` process. Its log (JSON lines on stderr) is passed on to our stderr,
+    which pytest captures, and kept so that a test can wait for a line."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(
+            [VIGIE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.log: list[str] = []
+        threading.Thread(target=self._pass_on_stderr, daemon=True).start()
+
+    def _pass_on_stderr(self) -> None:
+        assert self.stderr is not None
+        with self.stderr:
+            for line in self.stderr:
+                self.log.append(line.decode("utf-8", errors="replace"))
+                os.write(2, line)
+
+    def wait_logged(self, text: str, timeout: float = 30.0) -> None:
+        wait_until(
+            lambda: any(text in line for line in list(self.log)),
+            timeout,
+            waiting_for=f"{text!r} in the worker's log",
+        )
+
+
+def start_worker(config: Any, **overrides: str) -> Worker:
+    return Worker(worker_env(config, **overrides))
 
 
 def stop_worker(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:

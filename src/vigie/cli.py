@@ -383,6 +383,7 @@ def webhooks() -> None:
 def webhooks_create(url: str, events: str, description: str, as_json: bool) -> None:
     """Register a MIPROF endpoint; its signing secret is printed once."""
     from vigie.webhooks import service
+    from vigie.webhooks.schemas import EndpointWithSecretSchema
 
     with _unit() as session:
         endpoint, secret = service.create_endpoint(
@@ -394,8 +395,7 @@ def webhooks_create(url: str, events: str, description: str, as_json: bool) -> N
             events=[e.strip() for e in events.split(",") if e.strip()],
             description=description,
         )
-        payload = {**service.endpoint_view(endpoint), "secret": secret}
-    payload = json.loads(json.dumps(payload, default=str))
+        payload = EndpointWithSecretSchema().dump((endpoint, secret))
     _emit(as_json, payload, f"{endpoint.public_id}  {url}\nsigning secret (shown once): {secret}")
 
 
@@ -405,10 +405,11 @@ def webhooks_create(url: str, events: str, description: str, as_json: bool) -> N
 def webhooks_list(as_json: bool) -> None:
     """List MIPROF endpoints (never their secrets) and deliveries by status."""
     from vigie.webhooks import service
+    from vigie.webhooks.schemas import EndpointSchema
 
     with _unit() as session:
-        rows, _ = service.list_endpoints(session=session, partner_id=None, limit=100, cursor=None)
-        endpoints = [json.loads(json.dumps(service.endpoint_view(r), default=str)) for r in rows]
+        page = service.list_endpoints(session=session, partner_id=None, limit=100, cursor=None)
+        endpoints = EndpointSchema(many=True).dump(page.items)
         counts = service.counts(session=session)
     if as_json:
         click.echo(json.dumps({"endpoints": endpoints, "deliveries": counts}))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, insert, or_, text, update
@@ -77,36 +78,38 @@ def _release(db: Database, *, name: str, owner: str) -> None:
         )
 
 
+@contextmanager
+def _advisory_lock(db: Database, name: str) -> Iterator[bool]:
+    """Yield whether this worker holds the job's session advisory lock (PostgreSQL), kept
+    while the block runs; always True on SQLite, which has no such lock (a no-op)."""
+    if db.is_sqlite:
+        yield True
+        return
+    key = advisory_key(name)
+    with db.engine.connect() as conn:
+        locked = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield locked
+        finally:
+            if locked:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
 def run_once_per_period(
-    db: Database, *, name: str, period: float, owner: str, job: Callable[[], None]
+    db: Database, *, name: str, period: float, owner: str, job: Callable[[], object]
 ) -> bool:
     """Run `job` if this worker wins this period's lease; returns whether it ran."""
     lease = max(period, 60.0)
-    if db.is_sqlite:
-        if not _acquire(db, name=name, period=period, lease=lease, owner=owner):
+    with _advisory_lock(db, name) as locked:
+        if not locked or not _acquire(db, name=name, period=period, lease=lease, owner=owner):
             return False
         try:
             job()
         finally:
             _release(db, name=name, owner=owner)
         return True
-    with db.engine.connect() as conn:
-        key = advisory_key(name)
-        locked = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-        conn.commit()
-        if not locked:
-            return False
-        try:
-            if not _acquire(db, name=name, period=period, lease=lease, owner=owner):
-                return False
-            try:
-                job()
-            finally:
-                _release(db, name=name, owner=owner)
-            return True
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
 
 
 __all__ = ["PeriodicJobRun", "run_once_per_period"]

@@ -1,42 +1,29 @@
-"""The background worker: webhook delivery in every worker, periodic jobs once per period.
+"""The worker process: webhook delivery in every worker, periodic jobs once per period.
 
 `vigie worker` runs `run_forever`; `vigie demo` runs `run` in a thread with a stop Event.
-APScheduler lives here only: the API processes (gunicorn) never import this module.
-
-Delivery loop (one thread): record finished attempts, fan new outbox events out into
-deliveries, claim as many due deliveries as there are free sender threads, hand them to a
-bounded thread pool. A slow endpoint holds at most `worker_per_endpoint_concurrency`
-threads, so it cannot stall the others. SIGTERM: stop claiming, let in-flight sends finish
-(each is bounded by the 15 s total timeout), record them, release anything left, exit.
+`run` starts the APScheduler scheduler for `PERIODIC_JOBS` and runs the delivery loop
+(`vigie.webhooks.delivery.Deliverer`) until stopped. APScheduler lives here only: the API
+processes (gunicorn) never import this module. SIGTERM: stop claiming, let in-flight
+sends finish, record them, release anything left, stop the scheduler, exit.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
-import queue
-import secrets
 import signal
-import socket
 import threading
-import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import exists, select
 
-from vigie import clock, http, periodic
+from vigie import clock, periodic
 from vigie.errors import log_failure
-from vigie.outbox.models import OutboxEvent
+from vigie.idempotency import jobs as idempotency_jobs
 from vigie.runtime import Runtime
-from vigie.webhooks import service as webhooks
-from vigie.webhooks.models import WebhookDelivery, WebhookDispatch
+from vigie.triage import jobs as triage_jobs
+from vigie.webhooks.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -45,290 +32,29 @@ log = logging.getLogger(__name__)
 class PeriodicJob:
     """A job run every `seconds` by one worker at a time.
 
-    `target` is "module:function"; the function takes the Runtime and opens its own units of work.
+    `function` takes the Runtime and opens its own units of work; what it returns is ignored.
     """
 
     name: str
-    target: str
+    function: Callable[[Runtime], object]
     seconds: int
+
+    @property
+    def target(self) -> str:
+        """The function as "module:function", for people reading logs and tests."""
+        return f"{self.function.__module__}:{self.function.__qualname__}"
 
 
 # Each domain adds its periodic work here (claim expiry, escalation, retention, ...).
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
-    PeriodicJob("idempotency-purge", "vigie.idempotency.jobs:purge_expired", 3600),
-    PeriodicJob("triage.expire_claims", "vigie.triage.jobs:expire_claims", 60),
-    PeriodicJob("triage.escalate_overdue", "vigie.triage.jobs:escalate_overdue", 60),
-    PeriodicJob("triage.purge_expired", "vigie.triage.jobs:purge_expired", 3600),
+    PeriodicJob("idempotency-purge", idempotency_jobs.purge_expired, 3600),
+    PeriodicJob("triage.expire_claims", triage_jobs.expire_claims, 60),
+    PeriodicJob("triage.escalate_overdue", triage_jobs.escalate_overdue, 60),
+    PeriodicJob("triage.purge_expired", triage_jobs.purge_expired, 3600),
 )
-
-# Outbox events younger than this are looked for at every cycle; older ones (a transaction
-# that committed very late) are caught by a wider scan every FULL_SCAN_SECONDS. That scan
-# covers the whole outbox once per process, then only what is newer than the previous
-# complete scan less LATE_COMMIT_MARGIN (no request transaction lives that long), so its
-# cost does not grow with the outbox.
-RECENT_WINDOW = timedelta(minutes=15)
-FULL_SCAN_SECONDS = 60.0
-LATE_COMMIT_MARGIN = timedelta(hours=1)
-FAN_OUT_BATCH = 500
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-class Deliverer:
-    """Claims, sends and records webhook deliveries. `cycle()` is one round (tests call it)."""
-
-    def __init__(self, runtime: Runtime, *, owner: str | None = None) -> None:
-        self.runtime = runtime
-        self.db = runtime.db
-        self.owner = owner or worker_id()
-        self.settings = webhooks.Settings.from_config(runtime.config)
-        self.threads = runtime.config.worker_delivery_threads
-        self.per_endpoint = runtime.config.worker_per_endpoint_concurrency
-        self.poll = runtime.config.worker_poll_seconds
-        self.grace = runtime.config.worker_shutdown_grace_seconds
-        self.client = http.Client(self.settings.policy, pool_size=self.threads)
-        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vigie-send")
-        self.inflight: dict[int, webhooks.Job] = {}
-        self.leased_at: dict[int, float] = {}  # monotonic time each in-flight lease was taken
-        self.done: queue.SimpleQueue[webhooks.Outcome] = queue.SimpleQueue()
-        self.wake = threading.Event()
-        self._last_full_scan = 0.0
-        self._swept_until: datetime | None = None  # wall clock of the last complete scan
-        self._last_fan_out = 0.0
-        self._backlog = False
-        if self.settings.lease_seconds < http.TOTAL_TIMEOUT + 5:
-            log.warning(
-                "webhook_lease_seconds is shorter than a send may take; "
-                "a slow delivery may be sent twice",
-                extra={"lease_seconds": self.settings.lease_seconds},
-            )
-
-    # -- one round -------------------------------------------------------------
-
-    def cycle(self) -> int:
-        """One round: fan out new events, then record finished attempts and claim new
-        deliveries in one short write transaction; returns how much work was done."""
-        work = self.fan_out()
-        outcomes = self._collect()
-        free = self.threads - len(self.inflight) + len(outcomes)
-        claiming = free > 0 and (bool(outcomes) or self._maybe_due())
-        finished = {o.job.delivery_id for o in outcomes}
-        stale = [d for d in self._leases_to_renew() if d not in finished]
-        if not outcomes and not claiming and not stale:
-            return work
-        per_endpoint = Counter(
-            job.endpoint_id for d, job in self.inflight.items() if d not in finished
-        )
-        try:
-            jobs = self._record_and_claim(outcomes, stale, claiming, free, per_endpoint)
-        except Exception:
-            for outcome in outcomes:  # recorded by the next round
-                self.done.put(outcome)
-            raise
-        for delivery_id in finished:
-            self.inflight.pop(delivery_id, None)
-            self.leased_at.pop(delivery_id, None)
-        now = time.monotonic()
-        for delivery_id in stale:
-            self.leased_at[delivery_id] = now
-        for job in jobs:
-            self.inflight[job.delivery_id] = job
-            self.leased_at[job.delivery_id] = now
-            future = self.pool.submit(self._send, job)
-            future.add_done_callback(self._finished)
-        return work + len(outcomes) + len(jobs)
-
-    def _record_and_claim(
-        self,
-        outcomes: list[webhooks.Outcome],
-        stale: list[int],
-        claiming: bool,
-        free: int,
-        per_endpoint: Counter[int],
-    ) -> list[webhooks.Job]:
-        with self.db.unit(write=True) as session:
-            if outcomes:
-                webhooks.record(
-                    session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
-                )
-            if stale:
-                webhooks.renew(
-                    session=session,
-                    owner=self.owner,
-                    delivery_ids=stale,
-                    lease_seconds=self.settings.lease_seconds,
-                )
-            jobs = (
-                webhooks.claim(
-                    session=session,
-                    crypto=self.runtime.crypto,
-                    is_sqlite=self.db.is_sqlite,
-                    owner=self.owner,
-                    limit=free,
-                    lease_seconds=self.settings.lease_seconds,
-                    per_endpoint=self.per_endpoint,
-                    inflight=per_endpoint,
-                    exclude=self.inflight.keys(),
-                )
-                if claiming
-                else []
-            )
-        return jobs
-
-    def _collect(self) -> list[webhooks.Outcome]:
-        outcomes: list[webhooks.Outcome] = []
-        while True:
-            try:
-                outcomes.append(self.done.get_nowait())
-            except queue.Empty:
-                return outcomes
-
-    def record_finished(self) -> int:
-        """Record what finished, without claiming (shutdown)."""
-        outcomes = self._collect()
-        if outcomes:
-            with self.db.unit(write=True) as session:
-                webhooks.record(
-                    session=session, settings=self.settings, owner=self.owner, outcomes=outcomes
-                )
-            for outcome in outcomes:
-                self.inflight.pop(outcome.job.delivery_id, None)
-                self.leased_at.pop(outcome.job.delivery_id, None)
-        return len(outcomes)
-
-    def _leases_to_renew(self) -> list[int]:
-        """In-flight deliveries past half their lease: renewed so no one else takes them
-        while we still hold them (a slow database must not cause duplicates)."""
-        limit = time.monotonic() - self.settings.lease_seconds / 2
-        return [d for d in self.inflight if self.leased_at.get(d, 0.0) < limit]
-
-    def _maybe_due(self) -> bool:
-        """On SQLite, a read first so that an idle worker never takes the write lock."""
-        if not self.db.is_sqlite:
-            return True
-        with self.db.unit(write=False) as session:
-            due = session.scalar(
-                select(WebhookDelivery.id)
-                .where(
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at <= clock.now(),
-                )
-                .limit(1)
-            )
-        return due is not None
-
-    def fan_out(self) -> int:
-        """Turn new outbox events into deliveries: at most every poll interval, unless the
-        previous round found a full batch (a backlog)."""
-        now = time.monotonic()
-        if not self._backlog and now - self._last_fan_out < self.poll:
-            return 0
-        self._last_fan_out = now
-        full = now - self._last_full_scan >= FULL_SCAN_SECONDS
-        started = clock.now()
-        if not full:
-            since: datetime | None = started - RECENT_WINDOW
-        elif self._swept_until is not None:
-            since = self._swept_until - LATE_COMMIT_MARGIN
-        else:
-            since = None
-        pending = select(OutboxEvent.id).where(
-            ~exists().where(WebhookDispatch.event_id == OutboxEvent.id)
-        )
-        if since is not None:
-            pending = pending.where(OutboxEvent.created_at >= since)
-        with self.db.unit(write=False) as session:
-            if session.scalar(pending.limit(1)) is None:
-                if full:
-                    self._last_full_scan, self._swept_until = now, started
-                self._backlog = False
-                return 0
-        with self.db.unit(write=True) as session:
-            handled = webhooks.fan_out(
-                session=session, is_sqlite=self.db.is_sqlite, limit=FAN_OUT_BATCH, since=since
-            )
-        self._backlog = handled >= FAN_OUT_BATCH
-        if full and not self._backlog:
-            self._last_full_scan, self._swept_until = now, started
-        return handled
-
-    def _send(self, job: webhooks.Job) -> webhooks.Outcome:
-        now = clock.now()
-        body, headers = webhooks.build_message(job, now=now)
-        result = self.client.post(job.url, body=body, headers=headers)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "webhook attempt",
-                extra={
-                    "event_id": job.event_public_id,
-                    "delivery": job.delivery_id,
-                    "status": result.status,
-                    "error": result.error,
-                    "duration_ms": result.duration_ms,
-                },
-            )
-        return webhooks.Outcome(job=job, result=result, attempted_at=now)
-
-    def _finished(self, future: Future[webhooks.Outcome]) -> None:
-        error = future.exception()
-        if error is None:
-            self.done.put(future.result())
-        else:  # a bug in our own code: keep the lease; the delivery is retried after it expires
-            log_failure(log, "webhook send crashed", error)
-        self.wake.set()
-
-    # -- loop ------------------------------------------------------------------
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                work = self.cycle()
-            except Exception as exc:
-                log_failure(log, "delivery cycle failed; retrying", exc)
-                work = 0
-                stop.wait(1.0)
-            if not work:
-                self.wake.wait(self.poll)
-                self.wake.clear()
-        self.shutdown()
-
-    def shutdown(self) -> None:
-        """Stop claiming; finish in-flight sends within the grace period; release the rest."""
-        pending = list(self.inflight)
-        if pending:
-            log.info("finishing in-flight deliveries", extra={"count": len(pending)})
-        deadline = time.monotonic() + self.grace
-        while self.inflight and time.monotonic() < deadline:
-            self.wake.wait(0.05)
-            self.wake.clear()
-            try:
-                self.record_finished()
-            except Exception as exc:
-                log_failure(log, "could not record finished deliveries", exc)
-                break
-        left = list(self.inflight)
-        if left:
-            with self.db.unit(write=True) as session:
-                webhooks.release(session=session, owner=self.owner, delivery_ids=left)
-            log.warning("released unfinished deliveries", extra={"count": len(left)})
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.client.close()
-
-
-# -- periodic jobs ------------------------------------------------------------------
-
-
-def _resolve(target: str) -> Callable[[Runtime], None]:
-    module, _, name = target.partition(":")
-    function: Callable[[Runtime], None] = getattr(importlib.import_module(module), name)
-    return function
 
 
 def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None]:
-    function = _resolve(job.target)
-
     def run_job() -> None:
         try:
             ran = periodic.run_once_per_period(
@@ -336,11 +62,11 @@ def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None
                 name=job.name,
                 period=job.seconds,
                 owner=owner,
-                job=lambda: function(runtime),
+                job=lambda: job.function(runtime),
             )
             if ran:
                 log.info("periodic job ran", extra={"job": job.name})
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
             log_failure(log, "periodic job failed", exc, job=job.name)
 
     return run_job

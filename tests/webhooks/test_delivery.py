@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from payloads import stay_report
-from vigie import clock, http
+from vigie import clock
 from vigie.cli import main
 from vigie.outbox import service as outbox
+from vigie.webhooks import outbound
+from vigie.webhooks.delivery import Deliverer
 from vigie.webhooks.models import WebhookDelivery
-from vigie.worker import Deliverer
 from webhook_receiver import Receiver, start_receiver
 
 
@@ -193,10 +194,10 @@ def test_another_partner_cannot_retry_my_delivery(client, make_partner, db):
         headers=owner.headers,
     ).json
     client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=owner.headers)
-    from vigie.webhooks import service
+    from vigie.webhooks import dispatch
 
     with db.unit() as session:
-        service.fan_out(session=session, is_sqlite=db.is_sqlite)
+        dispatch.fan_out(session=session, is_sqlite=db.is_sqlite)
     with db.unit() as session:
         delivery = session.scalar(select(WebhookDelivery.public_id))
     response = client.post(f"/v1/webhooks/deliveries/{delivery}/retry", headers=other.headers)
@@ -273,7 +274,7 @@ def test_dns_rebinding_to_loopback_is_refused_at_send(
     client = app.test_client()
     partner = make_partner()
     answers = {"hooks.partner.example": ["93.184.215.14"]}
-    monkeypatch.setattr(http, "resolve", lambda host, port: answers[host])
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: answers[host])
     port = receiver_port(receiver)
     endpoint = client.post(
         "/v1/webhooks/endpoints",
@@ -306,7 +307,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
         calls.append(host)
         return ["127.0.0.1"] if len(calls) <= 2 else ["192.0.2.1"]
 
-    monkeypatch.setattr(http, "resolve", resolve)
+    monkeypatch.setattr(outbound, "resolve", resolve)
     port = receiver_port(receiver)
     endpoint = _endpoint(
         client, partner, receiver, events=("webhook.test",), url=f"http://pinned.example:{port}/h"
@@ -342,9 +343,9 @@ def test_deleting_an_endpoint_fails_what_was_waiting_for_it(
 def test_an_event_that_commits_late_is_still_delivered(
     client, partner, receiver, deliverer, db, monkeypatch
 ):
-    from vigie import worker
+    from vigie.webhooks import delivery
 
-    monkeypatch.setattr(worker, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
+    monkeypatch.setattr(delivery, "FULL_SCAN_SECONDS", 0.0)  # every round is a wide scan
     clock.travel(-30 * 60)
     _endpoint(client, partner, receiver)  # registered half an hour ago
     clock.reset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigie import http
+from vigie.webhooks import outbound
 
 HOOK = "http://127.0.0.1:9/hook"
 
@@ -128,7 +128,7 @@ def stub_dns(monkeypatch):
         except ValueError:
             raise OSError("no such host") from None
 
-    monkeypatch.setattr(http, "resolve", resolve)
+    monkeypatch.setattr(outbound, "resolve", resolve)
     return table
 
 
@@ -199,7 +199,7 @@ def test_allow_private_lifts_address_and_port_rules(client, partner):
 def test_internal_addresses_are_refused_at_send_without_a_connection(address):
     """The worker's client refuses before connecting: the error is recorded, nothing raised."""
     host = f"[{address}]" if ":" in address else address
-    client = http.Client(http.Policy())
+    client = outbound.Client(outbound.Policy())
     result = client.post(f"https://{host}/hook", body=b"{}", headers={})
     assert result.status is None
     assert result.error == "unsafe_url:address"

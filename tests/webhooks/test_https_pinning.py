@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from vigie import http
+from vigie.webhooks import outbound
 
 HOST = "hooks.partner.example"
 
@@ -89,8 +89,8 @@ def tls_server(tmp_path):
 def test_https_goes_to_the_checked_address_with_sni_and_host_kept(tls_server, monkeypatch):
     port, ca, seen = tls_server(HOST)
     lookups = []
-    monkeypatch.setattr(http, "resolve", lambda host, p: lookups.append(host) or ["127.0.0.1"])
-    client = http.Client(http.Policy(allow_private=True), verify=ca)
+    monkeypatch.setattr(outbound, "resolve", lambda host, p: lookups.append(host) or ["127.0.0.1"])
+    client = outbound.Client(outbound.Policy(allow_private=True), verify=ca)
     result = client.post(f"https://{HOST}:{port}/hook", body=b"{}", headers={})
     assert result.status == 204, result
     assert lookups == [HOST]  # one lookup, ours; the TLS stack made none
@@ -100,8 +100,8 @@ def test_https_goes_to_the_checked_address_with_sni_and_host_kept(tls_server, mo
 
 def test_a_certificate_for_another_name_is_a_tls_error(tls_server, monkeypatch):
     port, ca, seen = tls_server("someone-else.example")
-    monkeypatch.setattr(http, "resolve", lambda host, p: ["127.0.0.1"])
-    client = http.Client(http.Policy(allow_private=True), verify=ca)
+    monkeypatch.setattr(outbound, "resolve", lambda host, p: ["127.0.0.1"])
+    client = outbound.Client(outbound.Policy(allow_private=True), verify=ca)
     result = client.post(f"https://{HOST}:{port}/hook", body=b"{}", headers={})
     assert result.status is None
     assert result.error == "tls_error"

@@ -18,9 +18,17 @@ from sqlalchemy import func, select
 from vigie import clock
 from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
-from vigie.webhooks.models import WebhookAttempt, WebhookDelivery
+from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispatch
 from vigie.worker import PeriodicJob, build_scheduler
-from webhook_receiver import RUNS, Receiver, start_receiver, start_worker, stop_worker
+from webhook_receiver import (
+    RUNS,
+    Receiver,
+    count_run,
+    start_receiver,
+    start_worker,
+    stop_worker,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +101,24 @@ def _deliveries(client, actor, endpoint):
     ).json
 
 
+def _delivered(db):
+    """How many deliveries the workers have recorded as delivered."""
+    with db.unit(write=False) as session:
+        return session.scalar(select(func.count()).where(WebhookDelivery.status == "delivered"))
+
+
+def _dispatched(db, event_ids):
+    """Whether a worker has fanned all these events out (to whatever endpoints want them)."""
+    with db.unit(write=False) as session:
+        done = session.scalar(
+            select(func.count())
+            .select_from(WebhookDispatch)
+            .join(OutboxEvent, OutboxEvent.id == WebhookDispatch.event_id)
+            .where(OutboxEvent.public_id.in_(event_ids))
+        )
+    return done == len(event_ids)
+
+
 def test_every_event_arrives_signed_and_sigterm_exits_cleanly(
     app, client, db, partner, post_report, config, receivers, workers
 ):
@@ -146,7 +172,12 @@ def test_after_the_overlap_only_the_new_secret_signs(
         f"/v1/webhooks/endpoints/{endpoint['id']}/rotate-secret", headers=partner.headers
     ).json
     receiver.secrets.append(rotated["secret"])
-    time.sleep(0.5)
+    url = f"/v1/webhooks/endpoints/{endpoint['id']}"
+    wait_until(  # the overlap is over: the old secret no longer signs
+        lambda: client.get(url, headers=partner.headers).json["secret_rotation_ends_at"] is None,
+        timeout=10,
+        waiting_for="the end of the secret overlap",
+    )
     after = _emit(db, partner, 2)
     worker = workers(config)
     receiver.wait_ids(after)
@@ -162,10 +193,9 @@ def test_500_three_times_then_200_is_delivered_on_the_fourth_attempt(
     (event,) = _emit(db, partner, 1)
     worker = workers(config)
     receiver.wait_for(lambda: receiver.ids()[event] == 4)
-    deadline = time.monotonic() + 10
-    while _deliveries(client, partner, endpoint)[0]["status"] != "delivered":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: _deliveries(client, partner, endpoint)[0]["status"] == "delivered", timeout=10
+    )
     stop_worker(worker)
     delivery = _deliveries(client, partner, endpoint)[0]
     assert delivery["attempt_count"] == 4
@@ -195,12 +225,10 @@ def test_410_disables_the_endpoint_at_once(client, db, partner, config, receiver
     worker = workers(config)
     receiver.wait_ids(events)
     url = f"/v1/webhooks/endpoints/{endpoint['id']}"
-    deadline = time.monotonic() + 10
-    while client.get(url, headers=partner.headers).json["enabled"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: not client.get(url, headers=partner.headers).json["enabled"], timeout=10)
     more = _emit(db, partner, 3)
-    time.sleep(1.0)  # the worker keeps running; nothing more reaches the endpoint
+    # the worker keeps running and routes them: nothing more reaches the endpoint
+    wait_until(lambda: _dispatched(db, more), timeout=10, waiting_for="the fan-out")
     stop_worker(worker)
     assert len(receiver.deliveries) == 1
     state = client.get(url, headers=partner.headers).json
@@ -231,11 +259,13 @@ def test_many_events_are_each_delivered_exactly_once(
     total = 2000 if ON_POSTGRES else 400
     receiver = receivers()
     _endpoint(client, partner, receiver)
-    started = [workers(config, VIGIE_WEBHOOK_LEASE_SECONDS="60") for _ in range(workers_count)]
-    time.sleep(2.0)  # both workers up before the burst, so that both take part
+    env = {"VIGIE_WEBHOOK_LEASE_SECONDS": "60", "VIGIE_LOG_LEVEL": "INFO"}
+    started = [workers(config, **env) for _ in range(workers_count)]
+    for worker in started:  # all workers up before the burst, so that all take part
+        worker.wait_logged("worker started")
     expected = _emit(db, partner, total)
     receiver.wait_ids(expected, timeout=90)
-    time.sleep(0.3)
+    wait_until(lambda: _delivered(db) == total, timeout=30, waiting_for="every attempt recorded")
     for worker in started:
         assert stop_worker(worker) == 0
     counts = receiver.ids()
@@ -281,16 +311,18 @@ def test_a_killed_worker_loses_nothing(client, db, partner, config, receivers, w
 
 def test_periodic_jobs_run_once_per_period_across_workers(app):
     runtime = app.extensions["vigie"]
-    job = PeriodicJob(name="test.count", target="webhook_receiver:count_run", seconds=1)
+    job = PeriodicJob(name="test.count", function=count_run, seconds=1)
     RUNS.clear()
     schedulers = [build_scheduler(runtime, owner, (job,)) for owner in ("worker-a", "worker-b")]
+    started = time.monotonic()
     for scheduler in schedulers:
         scheduler.start()
-    time.sleep(3.4)
+    wait_until(lambda: len(RUNS) >= 3, timeout=15, waiting_for="three runs")
     for scheduler in schedulers:
         scheduler.shutdown(wait=True)
-    # unlocked, two workers would have run it about 8 times
-    assert 3 <= len(RUNS) <= 5
+    elapsed = time.monotonic() - started
+    # once per period between them: unlocked, two workers would have run it twice as often
+    assert 3 <= len(RUNS) <= 1 + elapsed / 0.85
     assert all(b - a >= 0.85 for a, b in itertools.pairwise(RUNS))
 
 
@@ -326,7 +358,8 @@ def test_a_send_slower_than_the_lease_is_not_sent_twice(
     env = {"VIGIE_WEBHOOK_LEASE_SECONDS": "1"}
     started = [workers(config, **env), workers(config, **env)]
     receiver.wait_ids(events)
-    time.sleep(3.0)  # three leases later
+    # until every send (2.5 s, longer than the lease) is recorded, another claim could resend it
+    wait_until(lambda: _delivered(db) == len(events), timeout=30, waiting_for="the slow sends")
     for worker in started:
         assert stop_worker(worker) == 0
     assert receiver.ids() == dict.fromkeys(events, 1)

@@ -10,11 +10,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vigie import clock
 from vigie.db import Base, UTCDateTime
+from vigie.outbox.models import OutboxEvent
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+# What a partner may subscribe to. Report events reach only the report's partner;
+# content events reach every partner subscribed to them.
+PARTNER_EVENT_TYPES = (
+    "report.received",
+    "report.status_changed",
+    "content.published",
+    "content.retired",
+    "webhook.test",
+    "webhook.endpoint_disabled",
+)
 
 
 class WebhookEndpoint(Base):
@@ -40,6 +52,17 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def secret_rotation_ends_at(self) -> datetime | None:
+        """Until when the previous secret still signs; None when no rotation is under way."""
+        ends = self.previous_secret_expires_at
+        return ends if ends is not None and ends > clock.now() else None
+
+    @property
+    def links(self) -> dict[str, str]:
+        path = f"/v1/webhooks/endpoints/{self.public_id}"
+        return {"self": path, "deliveries": f"{path}/deliveries"}
 
 
 class WebhookDispatch(Base):
@@ -82,6 +105,17 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Read-only views for the partner's listing; the worker writes with Core statements.
+    event: Mapped[OutboxEvent] = relationship(lazy="joined", innerjoin=True, viewonly=True)
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        order_by="WebhookAttempt.id", lazy="raise", viewonly=True
+    )  # loaded explicitly (`attempts` is the count)
+
+    @property
+    def upcoming_attempt_at(self) -> datetime | None:
+        """When the next attempt is due; None once the delivery is delivered or failed."""
+        return self.next_attempt_at if self.status == "pending" else None
 
 
 class WebhookAttempt(Base):

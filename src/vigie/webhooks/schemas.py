@@ -7,8 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from vigie.pagination import PageArgsSchema
-from vigie.webhooks.models import DELIVERY_STATUSES
-from vigie.webhooks.service import PARTNER_EVENT_TYPES
+from vigie.webhooks.models import DELIVERY_STATUSES, PARTNER_EVENT_TYPES
 
 EVENTS_METADATA: dict[str, Any] = {
     "description": "Event types to receive",
@@ -47,7 +46,9 @@ class EndpointLinksSchema(Schema):
 
 
 class EndpointSchema(Schema):
-    id = fields.String(metadata={"example": "whe_m3k2bq7xv4ad5ck2p7xa"})
+    """Dumps a WebhookEndpoint."""
+
+    id = fields.String(attribute="public_id", metadata={"example": "whe_m3k2bq7xv4ad5ck2p7xa"})
     url = fields.String()
     description = fields.String()
     events = fields.List(fields.String())
@@ -67,12 +68,18 @@ class EndpointSchema(Schema):
 
 
 class EndpointWithSecretSchema(EndpointSchema):
+    """Dumps an `(endpoint, secret)` pair: the secret is stored encrypted, shown once."""
+
     secret = fields.String(
         metadata={
             "description": "Signing secret, shown only in this response",
             "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         }
     )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        endpoint, secret = obj
+        return secret if attr == "secret" else super().get_attribute(endpoint, attr, default)
 
 
 class AttemptSchema(Schema):
@@ -89,15 +96,19 @@ class AttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.String(metadata={"example": "whd_pq2m7rk3x5bn4ad7cm2q"})
-    event_id = fields.String(metadata={"description": "The webhook-id header"})
-    event_type = fields.String()
+    """Dumps a WebhookDelivery with its event and, when loaded, its attempts."""
+
+    id = fields.String(attribute="public_id", metadata={"example": "whd_pq2m7rk3x5bn4ad7cm2q"})
+    event_id = fields.String(
+        attribute="event.public_id", metadata={"description": "The webhook-id header"}
+    )
+    event_type = fields.String(attribute="event.type")
     status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
-    attempt_count = fields.Integer()
-    next_attempt_at = fields.DateTime(allow_none=True)
+    attempt_count = fields.Integer(attribute="attempts")
+    next_attempt_at = fields.DateTime(attribute="upcoming_attempt_at", allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
-    attempts = fields.List(fields.Nested(AttemptSchema))
+    attempts = fields.List(fields.Nested(AttemptSchema), attribute="attempt_log")
 
 
 class DeliveryListArgsSchema(PageArgsSchema):
@@ -105,5 +116,9 @@ class DeliveryListArgsSchema(PageArgsSchema):
 
 
 class TestEventSchema(Schema):
-    event_id = fields.String(metadata={"description": "The webhook-id the test will carry"})
+    """Dumps the queued OutboxEvent."""
+
+    event_id = fields.String(
+        attribute="public_id", metadata={"description": "The webhook-id the test will carry"}
+    )
     type = fields.String(metadata={"example": "webhook.test"})

@@ -65,7 +65,7 @@ class Endpoints(MethodView):
         )
         session.commit()
         headers = {"Location": f"/v1/webhooks/endpoints/{endpoint.public_id}"}
-        return {**service.endpoint_view(endpoint), "secret": secret}, 201, headers
+        return (endpoint, secret), 201, headers
 
     @auth.partner(blp, SCOPE)
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
@@ -76,13 +76,13 @@ class Endpoints(MethodView):
 
         Follow the `Link: rel="next"` header.
         """
-        rows, cursor = service.list_endpoints(
+        page = service.list_endpoints(
             session=web.session(),
             partner_id=_partner_id(),
             limit=args["limit"],
             cursor=args.get("cursor"),
         )
-        return [service.endpoint_view(r) for r in rows], 200, next_link(cursor)
+        return page.items, 200, next_link(page.next_cursor)
 
 
 @blp.route("/endpoints/<string:endpoint_id>")
@@ -92,10 +92,8 @@ class EndpointItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, endpoint_id: str) -> Any:
         """Read one of your endpoints (never its secret)"""
-        return service.endpoint_view(
-            service.get_endpoint(
-                session=web.session(), partner_id=_partner_id(), endpoint_id=endpoint_id
-            )
+        return service.get_endpoint(
+            session=web.session(), partner_id=_partner_id(), endpoint_id=endpoint_id
         )
 
     @auth.partner(blp, SCOPE)
@@ -118,7 +116,7 @@ class EndpointItem(MethodView):
             changes=data,
         )
         session.commit()
-        return service.endpoint_view(endpoint)
+        return endpoint
 
     @auth.partner(blp, SCOPE)
     @blp.response(204)
@@ -155,7 +153,7 @@ class RotateSecret(MethodView):
             endpoint_id=endpoint_id,
         )
         session.commit()
-        return {**service.endpoint_view(endpoint), "secret": secret}
+        return (endpoint, secret), 200
 
 
 @blp.route("/endpoints/<string:endpoint_id>/test")
@@ -173,7 +171,7 @@ class TestEvent(MethodView):
             session=session, partner_id=_partner_id(), endpoint_id=endpoint_id
         )
         session.commit()
-        return {"event_id": event.public_id, "type": event.type}, 202
+        return event, 202
 
 
 @blp.route("/endpoints/<string:endpoint_id>/deliveries")
@@ -188,7 +186,7 @@ class Deliveries(MethodView):
 
         Newest first. Follow the `Link: rel="next"` header.
         """
-        rows, cursor = service.list_deliveries(
+        page = service.list_deliveries(
             session=web.session(),
             partner_id=_partner_id(),
             endpoint_id=endpoint_id,
@@ -196,7 +194,7 @@ class Deliveries(MethodView):
             limit=args["limit"],
             cursor=args.get("cursor"),
         )
-        return rows, 200, next_link(cursor)
+        return page.items, 200, next_link(page.next_cursor)
 
 
 @blp.route("/deliveries/<string:delivery_id>/retry")
@@ -211,8 +209,8 @@ class RetryDelivery(MethodView):
         It gets a new round of the retry schedule, with the same webhook-id.
         """
         session = web.session()
-        view = service.retry_delivery(
+        delivery = service.retry_delivery(
             session=session, partner_id=_partner_id(), delivery_id=delivery_id
         )
         session.commit()
-        return view, 202
+        return delivery, 202

@@ -1,4 +1,5 @@
-"""The one outbound HTTP client: SSRF-checked, pinned to the checked address, never raising.
+"""The outbound HTTP client of webhook delivery: SSRF-checked, pinned to the checked
+address, never raising (the worker sends with it; the API only checks URLs with it).
 
 - Every URL is checked before each send (scheme, userinfo, port, every resolved address),
   then the connection goes to the address that was checked, not to a fresh DNS answer:
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -120,35 +121,53 @@ def check_url(
     url: str, policy: Policy, *, resolver: Callable[[str, int], list[str]] | None = None
 ) -> Target:
     """Refuse unsafe URLs (UnsafeURL); return the checked address to connect to."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise UnsafeURL("malformed", "The URL is malformed.") from None
-    scheme = parts.scheme.lower()
-    allowed_schemes = ("https",) if policy.https_only else ("https", "http")
-    if scheme not in allowed_schemes:
-        raise UnsafeURL("scheme", f"The URL must use {' or '.join(allowed_schemes)}.")
+    parts, port = _split(url)
+    scheme = _checked_scheme(parts.scheme, policy)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UnsafeURL("userinfo", "The URL must not contain a user name or password.")
     host = parts.hostname
     if not host:
         raise UnsafeURL("malformed", "The URL has no host.")
-    port = port or (443 if scheme == "https" else 80)
+    port = _checked_port(port or (443 if scheme == "https" else 80), policy)
+    addresses = _checked_addresses(host, port, policy, resolver or resolve)
+    return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
+
+
+def _split(url: str) -> tuple[SplitResult, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port
+    except ValueError:
+        raise UnsafeURL("malformed", "The URL is malformed.") from None
+
+
+def _checked_scheme(scheme: str, policy: Policy) -> str:
+    allowed = ("https",) if policy.https_only else ("https", "http")
+    if scheme.lower() not in allowed:
+        raise UnsafeURL("scheme", f"The URL must use {' or '.join(allowed)}.")
+    return scheme.lower()
+
+
+def _checked_port(port: int, policy: Policy) -> int:
     if not policy.allow_private and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in policy.allowed_ports)
         raise UnsafeURL("port", f"The port must be one of {allowed}.")
+    return port
+
+
+def _checked_addresses(
+    host: str, port: int, policy: Policy, resolver: Callable[[str, int], list[str]]
+) -> list[str]:
+    """Every address of `host`; all of them public unless the policy allows private ones."""
     try:
-        addresses = (resolver or resolve)(host, port)
+        addresses = resolver(host, port)
     except (OSError, UnicodeError):
         raise UnsafeURL("unresolvable", "The host name does not resolve.") from None
     if not addresses:
         raise UnsafeURL("unresolvable", "The host name does not resolve.")
-    if not policy.allow_private:
-        for address in addresses:
-            if not is_public(address):
-                raise UnsafeURL("address", "The host resolves to an address that is not public.")
-    return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
+    if not policy.allow_private and not all(is_public(a) for a in addresses):
+        raise UnsafeURL("address", "The host resolves to an address that is not public.")
+    return addresses
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -217,15 +236,20 @@ class Client:
     def post(self, url: str, *, body: bytes, headers: Mapping[str, str]) -> Result:
         """POST `body` to `url`; every outcome is a Result, never an exception."""
         started = time.monotonic()
-
-        def elapsed() -> int:
-            return int((time.monotonic() - started) * 1000)
-
         try:
             target = check_url(url, self.policy, resolver=resolve)
         except UnsafeURL as refused:
-            return Result(status=None, duration_ms=elapsed(), error=f"unsafe_url:{refused.reason}")
-        # Prepared directly: no cookies, auth or environment settings are merged in.
+            return _failed(started, f"unsafe_url:{refused.reason}")
+        prepared = self._prepare(target, body=body, headers=headers)
+        try:
+            return self._exchange(prepared, started)
+        except Exception as exc:  # noqa: BLE001 - a remote failure must never escape the sender
+            return _failed(started, _error_class(exc))
+
+    def _prepare(
+        self, target: Target, *, body: bytes, headers: Mapping[str, str]
+    ) -> requests.PreparedRequest:
+        """Prepared directly: no cookies, auth or environment settings are merged in."""
         prepared = requests.PreparedRequest()
         prepared.prepare(
             method="POST",
@@ -239,45 +263,33 @@ class Client:
             },
         )
         prepared.vigie_server_name = target.host  # type: ignore[attr-defined]
-        deadline = started + self.total_timeout
+        return prepared
+
+    def _exchange(self, prepared: requests.PreparedRequest, started: float) -> Result:
+        """Send and read the answer; failures are raised, for `post` to name."""
         timeout = urllib3.Timeout(
             connect=self.connect_timeout, read=self.total_timeout, total=self.total_timeout
         )
-        response: requests.Response | None = None
+        # The adapter directly: Session.send would look at a 3xx's Location (and read its
+        # body) even with allow_redirects=False. Redirects are never followed.
+        adapter = self.session.get_adapter(prepared.url or "")
+        response = adapter.send(
+            prepared,
+            stream=True,
+            timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
+            verify=self.verify,
+            proxies={},
+        )
         try:
-            # The adapter directly: Session.send would look at a 3xx's Location (and read its
-            # body) even with allow_redirects=False. Redirects are never followed.
-            adapter = self.session.get_adapter(prepared.url or "")
-            response = adapter.send(
-                prepared,
-                stream=True,
-                timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
-                verify=self.verify,
-                proxies={},
-            )
-            body_read = self._read(response, deadline)
+            body_read = self._read(response, started + self.total_timeout)
             return Result(
                 status=response.status_code,
-                duration_ms=elapsed(),
+                duration_ms=_ms_since(started),
                 body=body_read,
                 headers=dict(response.headers),
             )
-        except _TooSlow:
-            return Result(status=None, duration_ms=elapsed(), error="timeout")
-        except requests.exceptions.ConnectTimeout:
-            return Result(status=None, duration_ms=elapsed(), error="connect_timeout")
-        except requests.exceptions.Timeout:
-            return Result(status=None, duration_ms=elapsed(), error="timeout")
-        except requests.exceptions.SSLError:
-            return Result(status=None, duration_ms=elapsed(), error="tls_error")
-        except requests.exceptions.ConnectionError:
-            return Result(status=None, duration_ms=elapsed(), error="connection_error")
-        except Exception as exc:  # a remote failure must never escape as an exception
-            log.warning("unexpected error while sending", extra={"error": type(exc).__name__})
-            return Result(status=None, duration_ms=elapsed(), error=type(exc).__name__[:64])
         finally:
-            if response is not None:
-                response.close()
+            response.close()
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
         """At most `max_bytes` of the body; gives up at the total deadline."""
@@ -295,3 +307,30 @@ class Client:
 
 class _TooSlow(Exception):
     """The response did not finish within the total timeout."""
+
+
+# How a failed send is named in its attempt's `error`; the first matching class wins
+# (ConnectTimeout and SSLError are also ConnectionErrors).
+_ERROR_CLASSES: tuple[tuple[type[Exception], str], ...] = (
+    (_TooSlow, "timeout"),
+    (requests.exceptions.ConnectTimeout, "connect_timeout"),
+    (requests.exceptions.Timeout, "timeout"),
+    (requests.exceptions.SSLError, "tls_error"),
+    (requests.exceptions.ConnectionError, "connection_error"),
+)
+
+
+def _error_class(exc: Exception) -> str:
+    for kind, name in _ERROR_CLASSES:
+        if isinstance(exc, kind):
+            return name
+    log.warning("unexpected error while sending", extra={"error": type(exc).__name__})
+    return type(exc).__name__[:64]
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _failed(started: float, error: str) -> Result:
+    return Result(status=None, duration_ms=_ms_since(started), error=error)
