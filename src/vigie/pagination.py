@@ -150,23 +150,3 @@ def next_link(cursor: str | None) -> dict[str, str]:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
     query = urlencode([*args, ("cursor", cursor)])
     return {"Link": f'<{request.base_url}?{query}>; rel="next"'}
-
-
-# TEMPORARY (issue 8 refactor in progress): the old per-list cursor functions, until every
-# list uses Keyset. Removed at merge; nothing new may call them.
-def encode_cursor(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, keys: tuple[str, ...]) -> dict[str, Any] | None:
-    if cursor is None:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(position, dict) or set(position) != set(keys):
-            raise ValueError
-    except ValueError:
-        raise malformed_cursor() from None
-    return position
