@@ -1,6 +1,6 @@
 """The published catalogue as an immutable in-memory value, and the representations built from it.
 
-A worker loads the catalogue once per content version (see cache.py) and answers
+A worker loads the catalogue once per content version (see memory.py) and answers
 every partner read from it: filtering, locale choice, pagination, tombstones and
 feeds are pure functions of (catalogue, request, time). Awareness content is a
 few hundred items at most, so the whole published snapshot fits in memory.

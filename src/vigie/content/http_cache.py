@@ -6,7 +6,7 @@ is current gets a 304 without a body. A request already answered for this catalo
 recognised by its raw form (scheme, host, path, query string, Accept-Language) before the
 view runs (`answer_from_memory`): it skips argument parsing, yet is still authenticated by
 `vigie.auth` and counted. Neither path opens an ORM session for the content, except the
-version read the cache makes at most once per TTL (see cache.py).
+version read the cache makes at most once per TTL (see memory.py).
 
 Used by the content views only.
 """
@@ -21,8 +21,8 @@ from werkzeug.http import http_date, is_resource_modified
 
 from vigie import auth, clock, web
 from vigie.content import service
-from vigie.content.cache import ContentCache
 from vigie.content.catalogue import Catalogue, Representation
+from vigie.content.memory import ContentCache
 from vigie.content.pulls import PullRecorder
 from vigie.pagination import next_link
 

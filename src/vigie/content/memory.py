@@ -1,4 +1,4 @@
-"""Per-process memory of the catalogue and of the responses built from it.
+"""Per-process memory of the catalogue and of the responses built from it (`ContentCache`).
 
 Staleness: a worker asks the database for the content version (one primary-key
 read of `content_state`) at most once every `content_version_ttl_seconds`, so an
