@@ -212,12 +212,13 @@ def run(app: Flask, *, host: str, port: int, out: TextIO) -> None:
         "Stop with Ctrl-C.",
         "",
     ]
-    out.write("\n".join(lines))
-    out.flush()
+    # Bound before the banner says so: whoever reads "Stop with Ctrl-C." can connect at once.
+    server = make_server(host, port, app, threaded=True)
     stop = threading.Event()
     background = threading.Thread(target=worker.run, args=(runtime, stop), daemon=True)
     background.start()
-    server = make_server(host, port, app, threaded=True)
+    out.write("\n".join(lines))
+    out.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
