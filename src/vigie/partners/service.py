@@ -11,9 +11,10 @@ from vigie import clock, credentials
 from vigie.audit import service as audit
 from vigie.audit.service import Who
 from vigie.db import get_or_404
-from vigie.errors import Invalid
+from vigie.errors import Conflict, Invalid
 from vigie.ids import new_id
 from vigie.partners.models import ApiKey, Partner
+from vigie.partners.slugs import MAX_LENGTH, SLUG, unique_slug
 
 
 def _check_scopes(scopes: Iterable[str]) -> list[str]:
@@ -39,12 +40,30 @@ def _issue_key(session: Session, partner: Partner, scopes: list[str]) -> str:
     return key
 
 
-def create(*, session: Session, who: Who, name: str, scopes: Iterable[str]) -> tuple[Partner, str]:
-    """A new partner and its first API key (returned once, stored as a hash); audited."""
+def create(
+    *,
+    session: Session,
+    who: Who,
+    name: str,
+    scopes: Iterable[str],
+    slug: str | None = None,
+    embed_origins: Iterable[str] = (),
+) -> tuple[Partner, str]:
+    """A new partner and its first API key (returned once, stored as a hash); audited.
+
+    `slug` names its embeddable form (`/embed/<slug>/report`); by default the name's slug,
+    made unique. `embed_origins` are the origins allowed to frame that form.
+    """
     chosen = _check_scopes(scopes)
     if not name.strip():
         raise Invalid("The name must not be empty.", field="name")
-    partner = Partner(public_id=new_id("ptn"), name=name.strip(), created_at=clock.now())
+    partner = Partner(
+        public_id=new_id("ptn"),
+        name=name.strip(),
+        slug=_free_slug(session, name, slug),
+        embed_origins=list(embed_origins),
+        created_at=clock.now(),
+    )
     session.add(partner)
     session.flush()
     audit.record(
@@ -55,6 +74,19 @@ def create(*, session: Session, who: Who, name: str, scopes: Iterable[str]) -> t
         details={"scopes": chosen},
     )
     return partner, _issue_key(session, partner, chosen)
+
+
+def _free_slug(session: Session, name: str, wanted: str | None) -> str:
+    taken = set(session.scalars(select(Partner.slug)))
+    if wanted is None:
+        return unique_slug(name, taken)
+    if not SLUG.match(wanted) or len(wanted) > MAX_LENGTH:
+        raise Invalid(
+            "The slug is lower-case letters and digits in words joined by hyphens.", field="slug"
+        )
+    if wanted in taken:
+        raise Conflict(f"Another partner already has the slug {wanted!r}.")
+    return wanted
 
 
 def get(*, session: Session, public_id: str) -> Partner:

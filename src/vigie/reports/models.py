@@ -30,6 +30,9 @@ COARSE_STATUS = {
 }
 INTERNAL_STATUSES = tuple(COARSE_STATUS)
 COARSE_STATUSES = ("received", "in_review", "actioned", "closed")
+# Through which tool a report came: the API, its batch operation, a partner's native format
+# through an inbound adapter (`adapter:<name>`), or a partner's embeddable form for hosts.
+CHANNELS = ("api", "batch", "adapter", "form")
 
 # The triage queue is the open reports. Its indexes are partial on this literal
 # predicate (queries repeat it literally, so SQLite's planner can use them) and
@@ -119,6 +122,8 @@ class Report(Base):
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_enc: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(35))
+    # The tool it came through: api, batch, adapter:<name>, form (see CHANNELS)
+    channel: Mapped[str] = mapped_column(String(40), default="api")
 
     # Triage (operators only; never shown to partners).
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))

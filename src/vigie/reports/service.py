@@ -33,11 +33,18 @@ def _duplicate(existing_public_id: str, partner_reference: str) -> Conflict:
     )
 
 
-def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str, Any]) -> Report:
+def create(
+    *,
+    session: Session,
+    crypto: Crypto,
+    partner_id: int,
+    data: dict[str, Any],
+    channel: str = "api",
+) -> Report:
     """Store a validated canonical report and its `report.received` event, in one transaction.
 
-    The caller commits. A second report with the same partner_reference is a 409
-    naming the existing report.
+    `channel` records the tool it came through (`CHANNELS`). The caller commits. A second
+    report with the same partner_reference is a 409 naming the existing report.
     """
     persons = data["persons"]
     now = clock.now()
@@ -98,6 +105,7 @@ def create(*, session: Session, crypto: Crypto, partner_id: int, data: dict[str,
         contact_consent=bool(reporter.get("contact_consent")),
         contact_enc=crypto.encrypt(json.dumps(contact, ensure_ascii=False)) if contact else None,
         language=data["language"],
+        channel=channel,
     )
     try:
         # The unique (partner_id, partner_reference) constraint is the duplicate check:
@@ -180,7 +188,9 @@ def create_batch(
                 raise Invalid(
                     "The report has invalid fields.", errors=flatten_messages(exc.messages)
                 ) from None
-            report = create(session=session, crypto=crypto, partner_id=partner_id, data=data)
+            report = create(
+                session=session, crypto=crypto, partner_id=partner_id, data=data, channel="batch"
+            )
         except Problem as problem:
             results.append({"index": index, "status": problem.status, "problem": body_for(problem)})
             continue

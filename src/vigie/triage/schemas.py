@@ -201,6 +201,9 @@ class ReportDetailSchema(Schema):
     description = fields.String(allow_none=True)
     reporter = fields.Dict()
     language = fields.String()
+    channel = fields.String(
+        metadata={"description": "How it came: api, batch, adapter:<name> or form"}
+    )
     claim = fields.Nested(ClaimSchema)
     related = fields.List(fields.Nested(RelatedSchema))
     notes = fields.List(fields.Nested(NoteSchema))

@@ -547,6 +547,7 @@ def detail(*, session: Session, crypto: Crypto, report_id: str, who: Who) -> dic
         "description": crypto.decrypt(report.description_enc),
         "reporter": _reporter(crypto, report),
         "language": report.language,
+        "channel": report.channel,
         "claim": claim_of(session, report),
         "related": related_reports(session=session, report=report),
         "notes": _notes(session, crypto, report),
