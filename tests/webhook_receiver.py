@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,12 +107,33 @@ class Receiver:
     def wait_ids(self, expected: set[str], timeout: float = 30.0) -> None:
         self.wait_for(lambda: expected <= set(self.ids()), timeout)
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Return once every connection made before this call has been handled.
+
+        A sender killed mid-request may have written a request that the receiver has
+        accepted (or that waits in the listen queue) but not yet recorded; after `settle`,
+        `deliveries` holds all of them. Connections are accepted in arrival order, so a
+        request of ours waits for those before it.
+        """
+        url = self.url.rsplit("/", 1)[0] + "/__settle"
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            assert answer.status == 200
+
 
 class _Handler(BaseHTTPRequestHandler):
     receiver: Receiver
 
     def do_POST(self) -> None:
         self.server.receiver.handle(self)  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        if self.path != "/__settle":
+            self.send_error(404)
+            return
+        self.server.wait_for_earlier(self.request)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -120,6 +142,36 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.progress = threading.Condition()
+        self.accepted = 0
+        self.numbers: dict[int, int] = {}  # id(connection) -> its place in arrival order
+        self.unfinished: set[int] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.progress:  # in the accepting thread: numbers follow arrival order
+            self.accepted += 1
+            self.numbers[id(request)] = self.accepted
+            self.unfinished.add(self.accepted)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.progress:
+                self.unfinished.discard(self.numbers.pop(id(request)))
+                self.progress.notify_all()
+
+    def wait_for_earlier(self, request: Any, timeout: float = 30.0) -> None:
+        with self.progress:
+            mine = self.numbers[id(request)]
+            settled = self.progress.wait_for(
+                lambda: not any(n < mine for n in self.unfinished), timeout
+            )
+        assert settled, "earlier connections still being handled"
 
 
 def start_receiver(receiver: Receiver) -> tuple[_Server, threading.Thread]:
