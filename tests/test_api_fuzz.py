@@ -31,7 +31,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from content_payloads import item_body
-from triage_support import claim, report, shelter
+from network_support import create_network, network_shelter
+from triage_support import claim, report
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = json.loads((ROOT / "openapi" / "openapi.json").read_text())
@@ -81,12 +82,13 @@ CHECKS = [
 
 
 @pytest.fixture
-def seeded(client, partner, make_staff, post_report) -> dict[str, Any]:
+def seeded(app, client, partner, make_staff, post_report) -> dict[str, Any]:
     """One of each thing an item route names, and the credentials to reach them."""
     staff = {role: make_staff(role) for role in ("supervisor", "editor", "admin")}
     report_id = report(post_report, partner, "fuzz-1")
     other_report = report(post_report, partner, "fuzz-2")
-    target = shelter(client, staff["admin"])
+    network = create_network(app, "http://127.0.0.1:9/intake")
+    target = network_shelter(client, staff["admin"], network, name="SIAO 13")
     assert claim(client, staff["supervisor"], report_id).status_code == 200
     referral = client.post(
         f"/v1/triage/reports/{report_id}/referrals",
@@ -113,7 +115,7 @@ def seeded(client, partner, make_staff, post_report) -> dict[str, Any]:
         "item_id": [item.get_json()["id"]],
         "endpoint_id": [endpoint.get_json()["id"]],
     }
-    return {"ids": ids, "partner": partner, "staff": staff}
+    return {"ids": ids, "partner": partner, "staff": staff, "network": network}
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +128,8 @@ def _headers(operation: dict[str, Any], seeded: dict[str, Any]) -> dict[str, str
         for scheme, needs in requirement.items():
             if scheme == "partnerKey":
                 return seeded["partner"].headers
+            if scheme == "networkKey":
+                return seeded["network"].headers
             return seeded["staff"][_role_for(needs)].headers
     return {}
 

@@ -156,6 +156,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
         reports.blp,
         triage.blp,
         triage.referrals_blp,
+        triage.network_blp,
         shelters.blp,
         audit.blp,
         stats.blp,
@@ -170,6 +171,7 @@ def _api(app: Flask) -> VigieApi:
     app.extensions["vigie.api"] = api
     api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
     api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)
+    api.spec.components.security_scheme("networkKey", auth.NETWORK_SCHEME)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     return api

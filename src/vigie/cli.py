@@ -208,6 +208,128 @@ def operator_create(name: str, role: str, as_json: bool) -> None:
     )
 
 
+# -- shelter networks ---------------------------------------------------------
+
+
+@main.group("shelter-network")
+def shelter_network() -> None:
+    """Shelter networks: outside intakes that receive referrals and report their outcomes."""
+
+
+def _webhook_settings() -> Any:
+    from vigie.webhooks.service import Settings
+
+    return Settings.from_config(_runtime().config)
+
+
+@shelter_network.command("create")
+@click.option("--name", required=True)
+@click.option("--intake-url", required=True, help="Where the network receives referrals.")
+@json_option
+@with_appcontext
+def shelter_network_create(name: str, intake_url: str, as_json: bool) -> None:
+    """Register a network; its API key and signing secret are printed once."""
+    from vigie.shelters import networks
+
+    with _unit() as session:
+        new = networks.create(
+            session=session,
+            crypto=_runtime().crypto,
+            settings=_webhook_settings(),
+            who=_cli_who(),
+            name=name,
+            intake_url=intake_url,
+        )
+        payload = {
+            "id": new.network.public_id,
+            "name": new.network.name,
+            "api_key": new.api_key,
+            "intake": {"endpoint_id": new.intake.public_id, "url": new.intake.url},
+            "signing_secret": new.signing_secret,
+        }
+    _emit(
+        as_json,
+        payload,
+        f"{new.network.public_id}  {new.network.name}\nAPI key (shown once): {new.api_key}\n"
+        f"intake {new.intake.url}\nsigning secret (shown once): {new.signing_secret}",
+    )
+
+
+@shelter_network.command("list")
+@json_option
+@with_appcontext
+def shelter_network_list(as_json: bool) -> None:
+    """List networks, their intake and its deliveries (never a key or secret)."""
+    from vigie.shelters import networks
+
+    with _unit() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": state.network.public_id,
+                "name": state.network.name,
+                "revoked": state.network.revoked,
+                "key_prefix": state.network.key_prefix,
+                "shelters": state.shelters,
+                "intake": None
+                if state.intake is None
+                else {
+                    "endpoint_id": state.intake.public_id,
+                    "url": state.intake.url,
+                    "enabled": state.intake.enabled,
+                    "disabled_reason": state.intake.disabled_reason,
+                },
+                "deliveries": state.deliveries,
+            }
+            for state in networks.list_(session=session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        intake = row["intake"]
+        if row["revoked"] or intake is None:
+            state = "revoked"
+        else:
+            state = "enabled" if intake["enabled"] else f"DISABLED ({intake['disabled_reason']})"
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(row["deliveries"].items()))
+        url = intake["url"] if intake else "-"
+        click.echo(f"{row['id']}  {row['name']}  {row['key_prefix']}…  {url}  {state}  {counts}")
+
+
+@shelter_network.command("set-intake")
+@click.argument("network_id")
+@click.option("--url", default=None, help="A new intake URL (default: keep it).")
+@json_option
+@with_appcontext
+def shelter_network_set_intake(network_id: str, url: str | None, as_json: bool) -> None:
+    """Enable the intake again, at a new URL if given: what waited for it is sent."""
+    from vigie.shelters import networks
+
+    with _unit() as session:
+        intake = networks.set_intake(
+            session=session,
+            settings=_webhook_settings(),
+            who=_cli_who(),
+            public_id=network_id,
+            url=url,
+        )
+        payload = {"id": network_id, "intake": {"url": intake.url, "enabled": intake.enabled}}
+    _emit(as_json, payload, f"{network_id} intake {intake.url} enabled")
+
+
+@shelter_network.command("revoke")
+@click.argument("network_id")
+@json_option
+@with_appcontext
+def shelter_network_revoke(network_id: str, as_json: bool) -> None:
+    """Revoke a network's key and delete its intake: nothing more is forwarded to it."""
+    from vigie.shelters import networks
+
+    with _unit() as session:
+        networks.revoke(session=session, who=_cli_who(), public_id=network_id)
+    _emit(as_json, {"id": network_id, "revoked": True}, f"{network_id} revoked")
+
+
 # -- processes ----------------------------------------------------------------
 
 

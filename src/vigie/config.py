@@ -57,6 +57,8 @@ class Config:
     content_version_ttl_seconds: float = 2.0  # API workers re-check the content version this often
     content_max_age_seconds: int = 300  # Cache-Control max-age on content responses
     content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often
+    # how a shelter network reaches MIPROF about a referral forwarded to it (docs/triage.md)
+    shelter_network_contact: str = ""
     # -- webhooks and the worker (docs/webhooks.md) --
     # one entry per attempt: the 1st immediate, then waits; after the last the delivery fails
     webhook_retry_schedule: tuple[float, ...] = (

@@ -9,7 +9,7 @@ from vigie.outbox.models import OutboxEvent
 from vigie.partners.models import ApiKey, Partner
 from vigie.periodic import PeriodicJobRun
 from vigie.reports.models import Report
-from vigie.shelters.models import Shelter
+from vigie.shelters.models import Shelter, ShelterNetwork
 from vigie.triage.models import Note, Referral, Transition
 from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispatch, WebhookEndpoint
 
@@ -29,6 +29,7 @@ __all__ = [
     "Referral",
     "Report",
     "Shelter",
+    "ShelterNetwork",
     "Transition",
     "WebhookAttempt",
     "WebhookDelivery",

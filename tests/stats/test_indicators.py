@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from triage_support import P1, claim, move, report
+from triage_support import P1, claim, move, report, shelter
 from vigie import clock
 
 
@@ -110,3 +110,131 @@ def test_dates_out_of_range_are_422_not_500(client, make_staff, query):
     (error,) = response.get_json()["errors"]
     assert error["field"] == query.split("=")[0]
     assert error["in"] == "query"
+
+
+def _groups(client, sam, group_by):
+    body = client.get(f"/v1/stats/indicators?group_by={group_by}", headers=sam.headers).get_json()
+    assert body["group_by"] == group_by
+    return {g["key"]: g for g in body["groups"]}
+
+
+def _csv_rows(client, sam, group_by):
+    response = client.get(
+        f"/v1/stats/indicators?group_by={group_by}", headers={**sam.headers, "Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    return {r["group"]: r for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+
+
+def test_group_by_channel_through_which_tool(app, client, partner, make_staff, post_report, db):
+    from payloads import stay_report
+    from vigie.reports import service as reports
+    from vigie.reports.schemas import ReportSchema
+
+    sam = make_staff("supervisor")
+    for i in range(5):
+        report(post_report, partner, f"api-{i}")
+    batch = {"reports": [stay_report(partner_reference="batch-1")]}
+    assert client.post("/v1/reports/batch", json=batch, headers=partner.headers).status_code == 200
+    rt = app.extensions["vigie"]
+    with db.unit() as session:  # the adapters' and the form's channel, as their views record it
+        data = ReportSchema().load(stay_report(partner_reference="adapter-1"))
+        reports.create(
+            session=session,
+            crypto=rt.crypto,
+            partner_id=partner["pk"],
+            data=data,
+            channel="adapter:airbnb",
+        )
+    groups = _groups(client, sam, "channel")
+    assert {k: g["received"] for k, g in groups.items()} == {
+        "adapter:airbnb": 1,
+        "api": 5,
+        "batch": 1,
+    }
+    rows = _csv_rows(client, sam, "channel")
+    assert (rows["api"]["received"], rows["batch"]["received"]) == ("5", "<5")
+    assert rows["batch"]["P4_median_minutes"] == ""
+
+
+def test_group_by_reporter_role_who_spots(client, partner, make_staff, post_report):
+    sam = make_staff("supervisor")
+    report(post_report, partner, "h1")
+    report(post_report, partner, "c1", as_flight=True)
+    report(post_report, partner, "n1", reporter={"role": "neighbour", "contact_consent": False})
+    groups = _groups(client, sam, "reporter_role")
+    assert {k: g["received"] for k, g in groups.items()} == {
+        "cabin_crew": 1,
+        "host": 1,
+        "neighbour": 1,
+    }
+    assert groups["cabin_crew"]["by_context"]["flight"] == 1
+
+
+def test_group_by_context_where(client, partner, make_staff, post_report):
+    sam = make_staff("supervisor")
+    for i in range(6):
+        report(post_report, partner, f"s{i}")
+    report(post_report, partner, "f1", as_flight=True)
+    groups = _groups(client, sam, "context")
+    assert {k: g["received"] for k, g in groups.items()} == {"flight": 1, "stay": 6}
+    rows = _csv_rows(client, sam, "context")
+    assert rows["stay"]["received"] == "6"
+    assert rows["stay"]["context_stay"] == "6"
+    assert rows["flight"]["received"] == "<5"
+
+
+def test_referrals_by_target_type_and_outcome_with_refusal_reasons(
+    client, partner, make_staff, post_report
+):
+    sam, op, admin = make_staff("supervisor"), make_staff(), make_staff("admin")
+    target = shelter(client, admin, capacity_available=10)
+    outcomes = [("declined", "not_eligible")] * 5 + [("no_capacity", None), ("accepted", None)]
+    for i, (status, reason) in enumerate(outcomes):
+        rid = report(post_report, partner, f"r{i}")
+        claim(client, op, rid)
+        url = f"/v1/triage/reports/{rid}/referrals"
+        created = client.post(
+            url,
+            json={"target_type": "emergency_shelter", "shelter_id": target["id"]},
+            headers=op.headers,
+        ).get_json()
+        body = {"status": status, **({"reason": reason} if reason else {})}
+        assert (
+            client.patch(f"{url}/{created['id']}", json=body, headers=op.headers).status_code == 200
+        )
+    (group,) = client.get("/v1/stats/indicators", headers=sam.headers).get_json()["groups"]
+    assert group["referrals"]["emergency_shelter"] == {
+        "pending": 0,
+        "accepted": 1,
+        "declined": 5,
+        "no_capacity": 1,
+        "completed": 0,
+    }
+    assert group["referral_refusals"] == {
+        "no_capacity": 1,
+        "not_eligible": 5,
+        "person_declined": 0,
+        "person_unreachable": 0,
+        "other": 0,
+        "unspecified": 0,
+    }
+    (row,) = _csv_rows(client, sam, "department").values()
+    assert row["referrals_emergency_shelter_declined"] == "5"
+    assert row["referrals_emergency_shelter_accepted"] == "<5"
+    assert row["refused_not_eligible"] == "5"
+    assert row["refused_no_capacity"] == "<5"
+    assert row["refused_other"] == "0"
+
+
+def test_group_by_is_documented_with_every_key(client):
+    spec = client.get("/openapi.json").get_json()
+    (param,) = [
+        p
+        for p in spec["paths"]["/v1/stats/indicators"]["get"]["parameters"]
+        if p["name"] == "group_by"
+    ]
+    assert set(param["schema"]["enum"]) == {
+        "partner", "department", "exploitation", "priority", "month",
+        "channel", "reporter_role", "context",
+    }  # fmt: skip

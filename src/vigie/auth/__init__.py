@@ -1,9 +1,11 @@
-"""Who is calling: partners with scoped API keys, MIPROF staff with role tokens.
+"""Who is calling: partners with scoped API keys, MIPROF staff with role tokens, shelter
+networks with their key.
 
-One mechanism per kind of caller, both as `Authorization: Bearer <secret>`; the secrets
+One mechanism per kind of caller, each as `Authorization: Bearer <secret>`; the secrets
 themselves are made and hashed in `vigie.credentials`. Views declare what they need with
-`@auth.partner(blp, scope)` or `@auth.staff(blp, *roles)`, then read the caller with
-`current_partner()`, `current_operator()` or, for audit entries, `who()`.
+`@auth.partner(blp, scope)`, `@auth.staff(blp, *roles)` or `@auth.network(blp)`, then read
+the caller with `current_partner()`, `current_operator()`, `current_network()` or, for audit
+entries, `who()`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import bindparam, select
 from vigie import web
 from vigie.audit.service import Who
 from vigie.credentials import (
+    NETWORK_KEY_PREFIX,
     OPERATOR_TOKEN_PREFIX,
     PARTNER_KEY_PREFIX,
     ROLE_IMPLIES,
@@ -30,6 +33,7 @@ from vigie.credentials import (
 from vigie.errors import PROBLEM_JSON, Forbidden, ProblemSchema, Unauthorized
 from vigie.operators.models import Operator
 from vigie.partners.models import ApiKey, Partner
+from vigie.shelters.models import ShelterNetwork
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +46,18 @@ OPERATOR_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "description": "MIPROF staff token (vo_...), with a role: " + ", ".join(ROLES),
+}
+NETWORK_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "Shelter network key (vn_...), issued by MIPROF with "
+    "`vigie shelter-network create`: reports the outcomes of the referrals forwarded to it",
+}
+# What each scheme answers when a valid credential may not do the operation.
+FORBIDDEN_DETAIL = {
+    "partnerKey": "This API key lacks the scope {need}.",
+    "staffToken": "Your role does not allow this operation.",
+    "networkKey": "This operation is for shelter networks.",
 }
 
 
@@ -63,6 +79,13 @@ class OperatorCaller:
     def has_role(self, *roles: str) -> bool:
         held = {self.role} | ROLE_IMPLIES.get(self.role, set())
         return bool(held & set(roles))
+
+
+@dataclass(frozen=True)
+class NetworkCaller:
+    id: int
+    public_id: str
+    name: str
 
 
 def _bearer() -> str:
@@ -145,16 +168,31 @@ def _partner_exists(token: str) -> bool:
     return found is not None
 
 
+# Built once, like the partner lookup: an indexed equality on key_hash.
+_NETWORK_BY_KEY = select(ShelterNetwork.id, ShelterNetwork.public_id, ShelterNetwork.name).where(
+    ShelterNetwork.key_hash == bindparam("key_hash"), ShelterNetwork.revoked_at.is_(None)
+)
+
+
+def authenticate_network() -> NetworkCaller:
+    """A shelter network's key; a valid partner key or staff token here is 403, not 401."""
+    token = _bearer()
+    row = None
+    if token.startswith(NETWORK_KEY_PREFIX):
+        with web.lookup() as connection:
+            row = connection.execute(_NETWORK_BY_KEY, {"key_hash": digest(token)}).first()
+    if row is None:
+        if _partner_exists(token) or _find_operator(token) is not None:
+            raise Forbidden(FORBIDDEN_DETAIL["networkKey"])
+        raise _invalid()
+    return NetworkCaller(id=row.id, public_id=row.public_id, name=row.name)
+
+
 def _documented(blp: Any, func: F, scheme: str, needs: list[str]) -> F:
     func = blp.doc(security=[{scheme: needs}])(func)
     for status, detail in (
         (401, "The credential is invalid or revoked."),
-        (
-            403,
-            f"This API key lacks the scope {needs[0]}."
-            if scheme == "partnerKey"
-            else "Your role does not allow this operation.",
-        ),
+        (403, FORBIDDEN_DETAIL[scheme].format(need=needs[0] if needs else "")),
     ):
         phrase = HTTPStatus(status).phrase
         example = {
@@ -212,6 +250,25 @@ def staff(blp: Any, *roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def network(blp: Any) -> Callable[[F], F]:
+    """Require a shelter network's key; the caller is `g.network`."""
+
+    def decorator(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.network = authenticate_network()
+            return func(*args, **kwargs)
+
+        return _documented(blp, wrapper, "networkKey", [])  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_network() -> NetworkCaller:
+    caller: NetworkCaller = g.network
+    return caller
+
+
 def current_partner() -> PartnerCaller:
     caller: PartnerCaller = g.partner
     return caller
@@ -223,7 +280,15 @@ def current_operator() -> OperatorCaller:
 
 
 def who() -> Who:
-    """The staff member behind this request, with the request id, for audit entries."""
+    """The author of this request's actions, with the request id, for audit entries: the
+    staff member, or the shelter network (`network:<id>`)."""
+    caller: NetworkCaller | None = g.get("network")
+    if caller is not None:
+        return Who(
+            actor=f"network:{caller.public_id}",
+            role="shelter_network",
+            request_id=g.get("request_id"),
+        )
     operator = current_operator()
     return Who(
         actor=operator.public_id,

@@ -15,6 +15,8 @@ class OutboxEvent(Base):
     `public_id` is the Standard Webhooks `webhook-id`: stable across retries.
     `partner_id` scopes partner events (a partner only receives its own);
     NULL means an event for everyone subscribed (content) or for MIPROF.
+    `shelter_network_id` routes an event to that shelter network's intake and nowhere else
+    (a referral forwarded to it).
     """
 
     __tablename__ = "outbox_events"
@@ -23,5 +25,6 @@ class OutboxEvent(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(64), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    shelter_network_id: Mapped[int | None] = mapped_column(ForeignKey("shelter_networks.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -12,13 +12,21 @@ from vigie.outbox.models import OutboxEvent
 
 
 def emit(
-    *, session: Session, event_type: str, data: dict[str, Any], partner_id: int | None = None
+    *,
+    session: Session,
+    event_type: str,
+    data: dict[str, Any],
+    partner_id: int | None = None,
+    shelter_network_id: int | None = None,
 ) -> OutboxEvent:
-    """Record an event; delivery happens later in the worker, never in the request."""
+    """Record an event; delivery happens later in the worker, never in the request.
+
+    `shelter_network_id` sends it to that shelter network's intake only."""
     event = OutboxEvent(
         public_id=new_id("evt"),
         type=event_type,
         partner_id=partner_id,
+        shelter_network_id=shelter_network_id,
         data=data,
         created_at=clock.now(),
     )

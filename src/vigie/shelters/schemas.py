@@ -3,10 +3,17 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from vigie.reports.vocabulary import DEPARTMENTS
-from vigie.shelters.models import ACCEPTS, SHELTER_TYPES
+from vigie.shelters.models import ACCEPTS, NETWORK_FORWARDER, SHELTER_TYPES
+from vigie.validators import no_nul
 
 DEPARTMENT = validate.OneOf(sorted(DEPARTMENTS), error="Not a département code.")
 LANGUAGE = validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Not a BCP 47 tag.")
+NETWORK_DESCRIPTION = (
+    "The shelter network it belongs to (snt_...; `vigie shelter-network create`): referrals "
+    f"to it are forwarded to the network's intake, and its integration is {NETWORK_FORWARDER}. "
+    "null: none"
+)
+NETWORK_ID = validate.And(validate.Length(1, 32), no_nul)
 
 
 class ShelterContactSchema(Schema):
@@ -35,6 +42,12 @@ class ShelterWriteSchema(Schema):
         validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"),
         metadata={"description": "Name of the forwarder used for referrals"},
     )
+    network = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=NETWORK_ID,
+        metadata={"description": NETWORK_DESCRIPTION},
+    )
 
 
 class ShelterPatchSchema(Schema):
@@ -47,6 +60,9 @@ class ShelterPatchSchema(Schema):
     capacity_available = fields.Integer(validate=validate.Range(0, 100000))
     contact = fields.Nested(ShelterContactSchema)
     integration = fields.String(allow_none=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
+    network = fields.String(
+        allow_none=True, validate=NETWORK_ID, metadata={"description": NETWORK_DESCRIPTION}
+    )
     archived = fields.Boolean(metadata={"description": "Archived shelters are not suggested"})
 
 
@@ -64,6 +80,11 @@ class ShelterSchema(Schema):
     )
     contact = fields.Nested(ShelterContactSchema)
     integration = fields.String(allow_none=True)
+    network = fields.String(
+        attribute="network_public_id",
+        allow_none=True,
+        metadata={"description": NETWORK_DESCRIPTION},
+    )
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     archived = fields.Boolean()

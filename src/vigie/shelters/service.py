@@ -19,7 +19,8 @@ from vigie.audit.service import Who
 from vigie.db import get_or_404
 from vigie.errors import Invalid
 from vigie.ids import new_id
-from vigie.shelters.models import Shelter
+from vigie.shelters import networks
+from vigie.shelters.models import NETWORK_FORWARDER, Shelter
 
 EDITABLE = (
     "name",
@@ -31,6 +32,7 @@ EDITABLE = (
     "capacity_available",
     "contact",
     "integration",
+    "network",  # the ShelterNetwork (the API names it by its public id)
 )
 
 
@@ -44,8 +46,43 @@ def _check_capacity(total: int, available: int) -> None:
         )
 
 
+def _with_network(session: Session, data: dict[str, Any], shelter: Shelter | None) -> None:
+    """Turn `network` (a public id, or None to leave it) into the network itself, keeping
+    `integration` in step: a shelter of a network is forwarded by the shelter network
+    forwarder, and that forwarder needs a network to send to."""
+    if "network" in data:
+        public_id = data["network"]
+        network = (
+            networks.live(session=session, public_id=public_id, field="network")
+            if public_id
+            else None
+        )
+        data["network"] = network
+        if network is not None:
+            if data.get("integration") not in (None, NETWORK_FORWARDER):
+                raise Invalid(
+                    f"A shelter of a network has the integration {NETWORK_FORWARDER}.",
+                    field="integration",
+                )
+            data["integration"] = NETWORK_FORWARDER
+        elif shelter is not None and "integration" not in data:
+            # leaving its network, it is no longer forwarded
+            data["integration"] = _without_network(shelter.integration)
+    network = data.get("network", shelter.network if shelter else None)
+    integration = data.get("integration", shelter.integration if shelter else None)
+    if integration == NETWORK_FORWARDER and network is None:
+        raise Invalid(
+            f"The integration {NETWORK_FORWARDER} forwards to a network: name it.", field="network"
+        )
+
+
+def _without_network(integration: str | None) -> str | None:
+    return None if integration == NETWORK_FORWARDER else integration
+
+
 def create(*, session: Session, who: Who, data: dict[str, Any]) -> Shelter:
     _check_capacity(data["capacity_total"], data["capacity_available"])
+    _with_network(session, data, None)
     now = clock.now()
     shelter = Shelter(
         public_id=new_id("shl"),
@@ -53,7 +90,7 @@ def create(*, session: Session, who: Who, data: dict[str, Any]) -> Shelter:
         updated_at=now,
         capacity_updated_at=now,
         archived_at=None,
-        **{key: data[key] for key in EDITABLE},
+        **{key: data.get(key) for key in EDITABLE},
     )
     session.add(shelter)
     session.flush()
@@ -94,6 +131,7 @@ def update(*, session: Session, who: Who, shelter_id: str, data: dict[str, Any])
     shelter = get(session=session, shelter_id=shelter_id, lock=True)
     now = clock.now()
     archived = data.pop("archived", None)
+    _with_network(session, data, shelter)
     changed = [key for key in EDITABLE if key in data and data[key] != getattr(shelter, key)]
     _check_capacity(
         data.get("capacity_total", shelter.capacity_total),

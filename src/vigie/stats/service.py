@@ -2,6 +2,9 @@
 
 The cohort is the reports received in [from, to); every figure (first review,
 referrals, closures) is about that cohort, so the rows of a period add up.
+Each question of the plan is one `group_by` away: through which tool (`channel`), who
+spots (`reporter_role`), where (`context`, `department`), and in every group the
+referrals by target type and outcome (oriented to whom, with what result).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,10 +24,27 @@ from vigie.content import service as content
 from vigie.partners.models import Partner
 from vigie.reports.models import Report
 from vigie.reports.priority import PRIORITIES, RESPONSE_TIMES
-from vigie.triage.models import CLOSURE_REASONS, OUTCOMES, TARGET_TYPES, Referral
+from vigie.triage.models import (
+    CLOSURE_REASONS,
+    OUTCOMES,
+    REFUSAL_REASONS,
+    TARGET_TYPES,
+    Referral,
+)
 
-GROUP_BY = ("partner", "department", "exploitation", "priority", "month")
+# A report's one group under each single-valued grouping (partner and exploitation below).
+_GROUP_OF: dict[str, Callable[[Any], str]] = {
+    "department": lambda row: row.department or "unknown",
+    "priority": lambda row: row.priority,
+    "month": lambda row: row.received_at.strftime("%Y-%m"),
+    "channel": lambda row: row.channel,  # api, batch, adapter:<name>, form
+    "reporter_role": lambda row: row.reporter_role,
+    "context": lambda row: row.context,
+}
+GROUP_BY = ("partner", "exploitation", *_GROUP_OF)
 CONTEXTS = ("stay", "flight", "other")
+# Refusals (declined, no_capacity) by reason; `unspecified` when none was given.
+REFUSAL_KEYS = (*REFUSAL_REASONS, "unspecified")
 SMALL_CELL = 5  # exports show counts under this as "<5"
 
 
@@ -67,6 +88,7 @@ class _Group:
         self.referrals: dict[str, dict[str, int]] = {
             t: dict.fromkeys(("pending", *OUTCOMES), 0) for t in TARGET_TYPES
         }
+        self.refusals = dict.fromkeys(REFUSAL_KEYS, 0)
         self.closures = dict.fromkeys(CLOSURE_REASONS, 0)
 
     def count(self, row: Any) -> None:
@@ -107,6 +129,7 @@ class _Group:
             "in_immediate_danger": self.in_immediate_danger,
             "first_review": first_review,
             "referrals": self.referrals,
+            "referral_refusals": self.refusals,
             "closures": self.closures,
         }
 
@@ -124,13 +147,9 @@ def _keys_for(
     if group_by == "partner":
         partner = partners.get(row.partner_id)
         return [(partner.public_id, partner.name) if partner else ("unknown", None)]
-    if group_by == "department":
-        return [(row.department or "unknown", None)]
     if group_by == "exploitation":
         return [(code, None) for code in row.suspected_exploitation]
-    if group_by == "priority":
-        return [(row.priority, None)]
-    return [(row.received_at.strftime("%Y-%m"), None)]
+    return [(_GROUP_OF[group_by](row), None)]
 
 
 def _cohort(session: Session, start: datetime, end: datetime) -> Result[Any]:
@@ -149,6 +168,8 @@ def _cohort(session: Session, start: datetime, end: datetime) -> Result[Any]:
             Report.first_reviewed_at,
             Report.status,
             Report.closure_reason,
+            Report.channel,
+            Report.reporter_role,
         )
         .where(Report.received_at >= start, Report.received_at < end)
         .execution_options(yield_per=5000)
@@ -158,15 +179,18 @@ def _cohort(session: Session, start: datetime, end: datetime) -> Result[Any]:
 def _count_referrals(
     session: Session, start: datetime, end: datetime, report_groups: dict[int, list[_Group]]
 ) -> None:
-    """Each referral of the cohort, by target type and status, in its report's groups."""
+    """Each referral of the cohort, by target type and status, and each refusal by reason,
+    in its report's groups."""
     rows = session.execute(
-        select(Referral.report_id, Referral.target_type, Referral.status)
+        select(Referral.report_id, Referral.target_type, Referral.status, Referral.outcome_reason)
         .join(Report, Report.id == Referral.report_id)
         .where(Report.received_at >= start, Report.received_at < end)
     )
-    for report_id, target_type, status in rows:
+    for report_id, target_type, status, reason in rows:
         for g in report_groups.get(report_id, []):
             g.referrals[target_type][status] += 1
+            if status in ("declined", "no_capacity"):
+                g.refusals[reason or "unspecified"] += 1
 
 
 def indicators(
@@ -212,6 +236,7 @@ def _columns() -> list[tuple[str, tuple[str, ...], bool]]:
             cols.append((f"{p}_{field}", ("first_review", p, field), False))
     for t in TARGET_TYPES:
         cols += [(f"referrals_{t}_{s}", ("referrals", t, s), True) for s in ("pending", *OUTCOMES)]
+    cols += [(f"refused_{r}", ("referral_refusals", r), True) for r in REFUSAL_KEYS]
     cols += [(f"closed_{r}", ("closures", r), True) for r in CLOSURE_REASONS]
     return cols
 

@@ -28,7 +28,15 @@ class IndicatorArgsSchema(Schema):
     to = fields.AwareDateTime(
         format="iso", validate=in_range, metadata={"description": "Default: now (exclusive)"}
     )
-    group_by = fields.String(validate=validate.OneOf(service.GROUP_BY))
+    group_by = fields.String(
+        validate=validate.OneOf(service.GROUP_BY),
+        metadata={
+            "description": "One row per group: partner, exploitation (a report counts in each "
+            "of its forms), department, priority, month (of reception), channel (the tool it "
+            "came through: api, batch, adapter:<name>, form), reporter_role (who spotted), "
+            "context (stay, flight, other). Default: one row, `all`"
+        },
+    )
 
 
 class FirstReviewSchema(Schema):
@@ -51,6 +59,11 @@ class GroupSchema(Schema):
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.Integer()),
         metadata={"description": "target type → outcome → count"},
+    )
+    referral_refusals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "refused referrals (declined, no_capacity) by reason"},
     )
     closures = fields.Dict(keys=fields.String(), values=fields.Integer())
 
@@ -102,8 +115,9 @@ class Indicators(MethodView):
 
         Over the reports received in [from, to): received, by context, with minors, in
         immediate danger; time to first review per priority (median, 90th percentile,
-        share within the response time); referrals by target type and outcome; closures
-        by reason. Send `Accept: text/csv` for an export where counts under 5 read `<5`.
+        share within the response time); referrals by target type and outcome, refusals by
+        reason; closures by reason. Send `Accept: text/csv` for an export where counts
+        under 5 read `<5` and review times of fewer than 5 reports are left empty.
         """
         end = args.get("to") or clock.now()
         start = args.get("from_") or end - timedelta(days=30)

@@ -137,7 +137,9 @@ def purge_expired(runtime: Runtime) -> int:
                     update(Transition).where(Transition.report_id.in_(ids)).values(comment_enc=None)
                 )
                 session.execute(
-                    update(Referral).where(Referral.report_id.in_(ids)).values(note_enc=None)
+                    update(Referral)
+                    .where(Referral.report_id.in_(ids))
+                    .values(note_enc=None, languages=[])
                 )
             for report in reports:
                 audit.record(

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigie.db import Base, UTCDateTime
 from vigie.operators.models import Operator
 from vigie.reports.models import Report
-from vigie.shelters.models import SHELTER_TYPES, Shelter
+from vigie.shelters.models import SHELTER_TYPES, Shelter, ShelterNetwork
 
 OPEN_STATUSES = ("received", "in_review", "referred")
 CLOSURE_REASONS = (
@@ -49,6 +49,17 @@ OUTCOME_MOVES: dict[str, tuple[str, ...]] = {
     "declined": (),
     "no_capacity": (),
     "completed": (),
+}
+# Outcomes that end a referral without a place; they may give a reason.
+REFUSALS = ("declined", "no_capacity")
+REFUSAL_REASONS = ("no_capacity", "not_eligible", "person_declined", "person_unreachable", "other")
+# How a shelter network names outcomes: `refused` is declined, or no_capacity for that reason.
+NETWORK_OUTCOMES = ("accepted", "refused", "completed")
+NETWORK_TERMS = {
+    "accepted": "accepted",
+    "declined": "refused",
+    "no_capacity": "refused",
+    "completed": "completed",
 }
 
 
@@ -106,6 +117,13 @@ class Referral(Base):
     shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelters.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     note_enc: Mapped[str | None] = mapped_column(Text)
+    # Languages the people speak, as the operator recorded them (BCP 47), for the shelter.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The shelter network it was forwarded to (NULL: not forwarded).
+    shelter_network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shelter_networks.id"), index=True
+    )
+    outcome_reason: Mapped[str | None] = mapped_column(String(40))  # of a refusal
     created_by_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -113,6 +131,7 @@ class Referral(Base):
 
     report: Mapped[Report] = relationship(lazy="raise_on_sql")
     shelter: Mapped[Shelter | None] = relationship(lazy="raise_on_sql")
+    shelter_network: Mapped[ShelterNetwork | None] = relationship(lazy="raise_on_sql")
     created_by: Mapped[Operator] = relationship(lazy="raise_on_sql")
 
     note: str | None = None  # note_enc in clear, for this read only

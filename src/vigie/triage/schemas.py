@@ -1,20 +1,31 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from vigie.pagination import PageArgsSchema
 from vigie.reports.models import INTERNAL_STATUSES
 from vigie.reports.priority import PRIORITIES
 from vigie.reports.vocabulary import DEPARTMENTS, EXPLOITATION_CODES
 from vigie.shelters.models import SHELTER_TYPES
+from vigie.shelters.schemas import LANGUAGE
 from vigie.triage.models import (
     CLOSURE_REASONS,
+    NETWORK_OUTCOMES,
+    NETWORK_TERMS,
     OPEN_STATUSES,
     OUTCOMES,
     REFERRAL_STATUSES,
+    REFUSAL_REASONS,
     TARGET_TYPES,
 )
 from vigie.validators import no_nul
+
+REASON_DESCRIPTION = (
+    "Why the referral was refused: " + ", ".join(REFUSAL_REASONS) + " (no_capacity is the "
+    "outcome no_capacity itself)"
+)
 
 
 class QueueArgsSchema(PageArgsSchema):
@@ -147,9 +158,20 @@ class ReferralRefSchema(Schema):
     shelter = fields.Nested(PersonRefSchema, allow_none=True)
     status = fields.String()
     note = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), metadata={"description": "Spoken by the people"})
+    forwarded_to = fields.Nested(
+        PersonRefSchema,
+        attribute="shelter_network",
+        allow_none=True,
+        metadata={"description": "The shelter network it was forwarded to"},
+    )
     created_by = fields.Nested(PersonRefSchema, allow_none=True)
     created_at = fields.DateTime()
     outcome_at = fields.DateTime(allow_none=True)
+    outcome_reason = fields.String(
+        allow_none=True,
+        metadata={"description": REASON_DESCRIPTION, "enum": [*REFUSAL_REASONS, None]},
+    )
 
 
 class ReferralSchema(ReferralRefSchema):
@@ -160,10 +182,59 @@ class ReferralArgsSchema(Schema):
     target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
     shelter_id = fields.String(load_default=None, validate=validate.Length(1, 32))
     note = fields.String(load_default=None, validate=validate.Length(0, 5000))
+    languages = fields.List(
+        fields.String(validate=LANGUAGE),
+        load_default=list,
+        validate=validate.Length(0, 10),
+        metadata={
+            "description": "BCP 47 tags of the languages the people speak; sent to a shelter "
+            "network with the referral"
+        },
+    )
 
 
 class ReferralOutcomeArgsSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(REFUSAL_REASONS),
+        metadata={"description": REASON_DESCRIPTION + "; only with declined or no_capacity"},
+    )
+
+
+class NetworkOutcomeArgsSchema(Schema):
+    """What a shelter network sends about a referral forwarded to it."""
+
+    referral_id = fields.String(
+        required=True,
+        validate=[validate.Length(1, 32), no_nul],
+        metadata={"description": "The referral_id of the forwarded referral (ref_...)"},
+    )
+    outcome = fields.String(required=True, validate=validate.OneOf(NETWORK_OUTCOMES))
+    reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(REFUSAL_REASONS),
+        metadata={"description": "Required with refused, and only with it"},
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _reason(self, data: dict[str, Any], **_: Any) -> None:
+        if data["outcome"] == "refused" and data["reason"] is None:
+            raise ValidationError("Say why the referral is refused.", "reason")
+        if data["outcome"] != "refused" and data["reason"] is not None:
+            raise ValidationError("A reason is only given with refused.", "reason")
+
+
+class NetworkOutcomeSchema(Schema):
+    """A forwarded referral's outcome as its network sees it (a `Referral`)."""
+
+    referral_id = fields.String(attribute="public_id")
+    outcome = fields.Function(
+        lambda referral: NETWORK_TERMS.get(referral.status),
+        metadata={"type": "string", "enum": list(NETWORK_OUTCOMES)},
+    )
+    reason = fields.String(attribute="outcome_reason", allow_none=True)
+    outcome_at = fields.DateTime(allow_none=True)
 
 
 class SuggestionArgsSchema(Schema):

@@ -373,6 +373,7 @@ def load_referrals(session: Session, crypto: Crypto, *where: ColumnElement[bool]
             .options(
                 joinedload(Referral.report),
                 joinedload(Referral.shelter),
+                joinedload(Referral.shelter_network),
                 joinedload(Referral.created_by),
             )
             .where(*where)

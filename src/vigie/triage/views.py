@@ -1,4 +1,5 @@
-"""Operator endpoints: the queue, claims, moves, notes, the full report and referrals."""
+"""Operator endpoints: the queue, claims, moves, notes, the full report and referrals; and the
+one endpoint of shelter networks: the outcomes of the referrals forwarded to them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from vigie.triage import referrals, service
 from vigie.triage.schemas import (
     ClaimArgsSchema,
     ClaimSchema,
+    NetworkOutcomeArgsSchema,
+    NetworkOutcomeSchema,
     NoteArgsSchema,
     NoteSchema,
     QueueArgsSchema,
@@ -36,6 +39,14 @@ referrals_blp = Blueprint(
     __name__,
     url_prefix="/v1/triage/reports",
     description="Referrals (orientation) of a report to shelters and services",
+)
+
+# A fixed path: its own blueprint beside the inbound adapters' /v1/integrations/{adapter}/….
+network_blp = Blueprint(
+    "shelter_network",
+    __name__,
+    url_prefix="/v1/integrations/shelter_network",
+    description="Shelter networks: outcomes of the referrals forwarded to them",
 )
 
 CLAIM_CONFLICT = {
@@ -231,7 +242,9 @@ class ReferralItem(MethodView):
     def patch(self, args: dict[str, Any], report_id: str, referral_id: str) -> Any:
         """Record a referral's outcome
 
-        pending → accepted | declined | no_capacity; accepted → completed.
+        pending → accepted | declined | no_capacity; accepted → completed. A refusal may say
+        why (`reason`). When the last referral in force of a referred report is refused, the
+        report goes back to in_review (the partner sees in_review again).
         """
         rt, session = web.runtime(), web.session()
         referral = referrals.record_outcome(
@@ -241,6 +254,7 @@ class ReferralItem(MethodView):
             referral_id=referral_id,
             who=auth.who(),
             status=args["status"],
+            reason=args["reason"],
         )
         session.commit()
         return referral
@@ -264,3 +278,45 @@ class Suggestions(MethodView):
             shelter_type=args.get("type"),
             limit=args["limit"],
         )
+
+
+NETWORK_CONFLICT = {
+    "type": "/problems/conflict",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "This referral is refused; it cannot become accepted.",
+    "outcome_now": "refused",
+    "allowed": [],
+}
+
+
+@network_blp.route("/outcomes")
+class NetworkOutcomes(MethodView):
+    @auth.network(network_blp)
+    @network_blp.arguments(
+        NetworkOutcomeArgsSchema,
+        example={"referral_id": "ref_9k3m2q7x4v1b", "outcome": "refused", "reason": "no_capacity"},
+    )
+    @network_blp.response(200, NetworkOutcomeSchema)
+    @network_blp.alt_response(404, response="NOT_FOUND")
+    @network_blp.alt_response(409, response="CONFLICT", example=NETWORK_CONFLICT)
+    @network_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @network_blp.doc(operationId="recordShelterNetworkOutcome")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Report the outcome of a referral forwarded to your network
+
+        `accepted`, `refused` (with a `reason`) or, after accepted, `completed`. Only the
+        referrals forwarded to your network are found (others are 404). Sending the outcome
+        the referral already has changes nothing. The referral is updated as MIPROF staff
+        would update it, and audited under your network's id.
+        """
+        rt, session = web.runtime(), web.session()
+        referral = referrals.record_network_outcome(
+            session=session,
+            crypto=rt.crypto,
+            network_id=auth.current_network().id,
+            who=auth.who(),
+            **args,
+        )
+        session.commit()
+        return referral

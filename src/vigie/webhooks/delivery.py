@@ -8,6 +8,10 @@ threads, so it cannot stall the others. On stop: no more claims, in-flight sends
 
 The database side of each step is `vigie.webhooks.dispatch`; sending is
 `vigie.webhooks.outbound`. `vigie.worker` runs `Deliverer.run` next to the scheduler.
+
+An endpoint with a forwarder (a shelter network's intake) goes through the same steps; its
+forwarder, found by name in `vigie.integrations`, builds the `data` it is sent and says what
+the answer means (success, retry, or a permanent failure that is not retried).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import exists, select
 
-from vigie import clock
+from vigie import clock, integrations
 from vigie.errors import log_failure
+from vigie.integrations import ForwardContext, ForwardedReferral, Forwarder, ForwardResult
 from vigie.outbox.models import OutboxEvent
 from vigie.runtime import Runtime
 from vigie.webhooks import dispatch, outbound
@@ -72,6 +78,12 @@ class Deliverer:
         self._swept_until: datetime | None = None  # wall clock of the last complete scan
         self._last_fan_out = 0.0
         self._backlog = False
+        self.forward_context = ForwardContext(
+            public_base_url=runtime.config.public_base_url,
+            contact=runtime.config.shelter_network_contact,
+        )
+        self._forwarders: dict[str, Forwarder | None] = {}
+        self._forwarders_lock = threading.Lock()
         if self.settings.lease_seconds < outbound.TOTAL_TIMEOUT + 5:
             log.warning(
                 "webhook_lease_seconds is shorter than a send may take; "
@@ -230,8 +242,16 @@ class Deliverer:
 
     def _send(self, job: dispatch.Job) -> dispatch.Outcome:
         now = clock.now()
-        body, headers = dispatch.build_message(job, now=now)
-        result = self.client.post(job.url, body=body, headers=headers)
+        if job.forwarder is None:
+            body, headers = dispatch.build_message(job, now=now)
+            outcome = dispatch.Outcome(
+                job=job,
+                result=self.client.post(job.url, body=body, headers=headers),
+                attempted_at=now,
+            )
+        else:
+            outcome = self._forward(job, job.forwarder, now)
+        result = outcome.result
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "webhook attempt",
@@ -239,11 +259,47 @@ class Deliverer:
                     "event_id": job.event_public_id,
                     "delivery": job.delivery_id,
                     "status": result.status,
-                    "error": result.error,
+                    "error": outcome.error,
                     "duration_ms": result.duration_ms,
                 },
             )
-        return dispatch.Outcome(job=job, result=result, attempted_at=now)
+        return outcome
+
+    def _forward(self, job: dispatch.Job, name: str, now: datetime) -> dispatch.Outcome:
+        """Send through the endpoint's forwarder: it builds `data` and reads the answer.
+        A missing or failing forwarder is a failed attempt, retried like any other."""
+        forwarder = self._forwarder(name)
+        if forwarder is None:
+            return self._not_sent(job, now, "forwarder_missing")
+        referral = cast(ForwardedReferral, job.event_data)  # written by vigie.triage.referrals
+        try:
+            data = forwarder.payload(referral, self.forward_context)
+        except Exception as exc:  # noqa: BLE001 - integration code: its bug is a failed attempt
+            log_failure(log, "forwarder could not build the payload", exc)
+            return self._not_sent(job, now, "forwarder_error")
+        body, headers = dispatch.build_message(job, now=now, data=data)
+        result = self.client.post(job.url, body=body, headers=headers)
+        try:
+            verdict: ForwardResult | None = forwarder.classify(result.status, result.error)
+        except Exception as exc:  # noqa: BLE001 - integration code: fall back to webhook rules
+            log_failure(log, "forwarder could not read the answer", exc)
+            verdict = None
+        return dispatch.Outcome(job=job, result=result, attempted_at=now, verdict=verdict)
+
+    @staticmethod
+    def _not_sent(job: dispatch.Job, now: datetime, error: str) -> dispatch.Outcome:
+        return dispatch.Outcome(
+            job=job,
+            result=outbound.Result(status=None, duration_ms=0, error=error),
+            attempted_at=now,
+        )
+
+    def _forwarder(self, name: str) -> Forwarder | None:
+        """The forwarder registered as `name` (entry points), loaded once per worker."""
+        with self._forwarders_lock:
+            if name not in self._forwarders:
+                self._forwarders[name] = _load_forwarder(name)
+            return self._forwarders[name]
 
     def _finished(self, future: Future[dispatch.Outcome]) -> None:
         error = future.exception()
@@ -289,3 +345,14 @@ class Deliverer:
             log.warning("released unfinished deliveries", extra={"count": len(left)})
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
+
+
+def _load_forwarder(name: str) -> Forwarder | None:
+    try:
+        found: Any = integrations.load(name)
+    except (KeyError, ImportError, AttributeError, TypeError):  # absent, or not loadable
+        found = None
+    if not isinstance(found, Forwarder):
+        log.error("no forwarder installed under this name", extra={"forwarder": name})
+        return None
+    return found

@@ -2,7 +2,8 @@
 
 - `fan_out` turns new outbox events into one delivery per subscribed endpoint;
 - `claim` takes due deliveries under a lease (`renew` extends it, `release` gives it back);
-- `build_message` signs what is sent (Standard Webhooks);
+- `build_message` signs what is sent (Standard Webhooks); an endpoint with a forwarder (a
+  shelter network's intake) gets the `data` its forwarder built;
 - `record` stores each attempt and moves its delivery on: delivered, retried or failed,
   disabling an endpoint that answers 410 or has failed for too long.
 
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from standardwebhooks import Webhook
 from vigie import clock
 from vigie.crypto import Crypto
 from vigie.ids import new_id
+from vigie.integrations import ForwardResult
 from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
 from vigie.webhooks import outbound
@@ -49,22 +51,27 @@ MAX_BODY_EXCERPT = 1024
 
 
 def _recipients(event: OutboxEvent, endpoints: Sequence[WebhookEndpoint]) -> list[WebhookEndpoint]:
-    """Who receives `event`. MIPROF endpoints (no partner) receive every type they subscribe to;
-    a partner receives its own events, and broadcast (content) events. An endpoint receives
-    only what happened after it was registered, even if the fan-out runs later."""
-    chosen = []
-    for endpoint in endpoints:
-        if event.type not in endpoint.events or event.created_at < endpoint.created_at:
-            continue
-        if event.type == "webhook.test" and event.data.get("endpoint_id") != endpoint.public_id:
-            continue
-        if (
-            endpoint.partner_id is None
-            or event.partner_id == endpoint.partner_id
-            or (event.partner_id is None and event.type.startswith(BROADCAST_PREFIXES))
-        ):
-            chosen.append(endpoint)
-    return chosen
+    """Who receives `event` (see `_receives`)."""
+    return [endpoint for endpoint in endpoints if _receives(endpoint, event)]
+
+
+def _receives(endpoint: WebhookEndpoint, event: OutboxEvent) -> bool:
+    """An event routed to a shelter network goes to that network's intake and nowhere else,
+    and an intake receives nothing else. Otherwise MIPROF endpoints (no owner) receive every
+    type they subscribe to; a partner receives its own events, and broadcast (content) events.
+    An endpoint receives only what happened after it was registered, even if the fan-out
+    runs later."""
+    if event.type not in endpoint.events or event.created_at < endpoint.created_at:
+        return False
+    if event.shelter_network_id is not None or endpoint.shelter_network_id is not None:
+        return event.shelter_network_id == endpoint.shelter_network_id
+    if event.type == "webhook.test" and event.data.get("endpoint_id") != endpoint.public_id:
+        return False
+    return (
+        endpoint.partner_id is None
+        or event.partner_id == endpoint.partner_id
+        or (event.partner_id is None and event.type.startswith(BROADCAST_PREFIXES))
+    )
 
 
 def fan_out(
@@ -88,8 +95,20 @@ def fan_out(
     events = list(session.scalars(query))
     if not events:
         return 0
+    # A disabled endpoint gets no new deliveries, except a shelter network's intake: a
+    # referral forwarded to it waits there until the intake is enabled again, never lost.
     endpoints = list(
-        session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True)))
+        session.scalars(
+            select(WebhookEndpoint).where(
+                or_(
+                    WebhookEndpoint.enabled.is_(True),
+                    and_(
+                        WebhookEndpoint.shelter_network_id.is_not(None),
+                        WebhookEndpoint.deleted_at.is_(None),
+                    ),
+                )
+            )
+        )
     )
     now = clock.now()
     deliveries: list[dict[str, Any]] = []
@@ -139,6 +158,7 @@ class Job:
     event_data: dict[str, Any]
     step: int
     endpoint_failing: bool = False
+    forwarder: str | None = None  # the integration that builds `data` and reads the answer
 
 
 def claim(
@@ -197,6 +217,7 @@ def _due(now: datetime, *, limit: int, busy: Sequence[int]) -> Select[*tuple[Any
             WebhookEndpoint.previous_secret_enc,
             WebhookEndpoint.previous_secret_expires_at,
             WebhookEndpoint.failing_since,
+            WebhookEndpoint.forwarder,
             OutboxEvent.public_id,
             OutboxEvent.type,
             OutboxEvent.created_at,
@@ -250,6 +271,7 @@ def _job(row: Row[*tuple[Any, ...]], *, crypto: Crypto, now: datetime) -> Job:
         event_data=row.data,
         step=row.step,
         endpoint_failing=row.failing_since is not None,
+        forwarder=row.forwarder,
     )
 
 
@@ -292,12 +314,16 @@ def release(*, session: Session, owner: str, delivery_ids: Iterable[int]) -> Non
 # -- signing --------------------------------------------------------------------
 
 
-def build_message(job: Job, *, now: datetime) -> tuple[bytes, dict[str, str]]:
-    """The body and Standard Webhooks headers, signed by the library with every live secret."""
+def build_message(
+    job: Job, *, now: datetime, data: dict[str, Any] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and Standard Webhooks headers, signed by the library with every live secret.
+
+    `data` replaces the event's own data (what a forwarder built for its intake)."""
     payload = {
         "type": job.event_type,
         "timestamp": job.event_created_at.isoformat().replace("+00:00", "Z"),
-        "data": job.event_data,
+        "data": job.event_data if data is None else data,
     }
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     signatures = " ".join(
@@ -317,9 +343,31 @@ def build_message(job: Job, *, now: datetime) -> tuple[bytes, dict[str, str]]:
 
 @dataclass(frozen=True)
 class Outcome:
+    """One attempt. `verdict` is a forwarder's reading of the answer; without one, any 2xx
+    is a success and any other answer is retried (410 excepted)."""
+
     job: Job
     result: outbound.Result
     attempted_at: datetime
+    verdict: ForwardResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok if self.verdict is None else self.verdict.ok
+
+    @property
+    def final(self) -> bool:
+        """A failure not to retry: 410 Gone, or what the forwarder calls permanent."""
+        permanent = self.verdict is not None and self.verdict.permanent
+        return not self.ok and (self.result.status == 410 or permanent)
+
+    @property
+    def error(self) -> str | None:
+        """The attempt's error class; None on success."""
+        if self.ok:
+            return None
+        verdict_error = self.verdict.error if self.verdict is not None else None
+        return verdict_error or self.result.error or f"http_{self.result.status}"
 
 
 def retry_after_seconds(headers: Any, now: datetime) -> float | None:
@@ -362,9 +410,9 @@ def record(
         return
     now = clock.now()
     _insert_attempts(session, owner=owner, outcomes=outcomes)
-    _mark_delivered(session, [o.job.delivery_id for o in outcomes if o.result.ok], now=now)
+    _mark_delivered(session, [o.job.delivery_id for o in outcomes if o.ok], now=now)
     for outcome in outcomes:
-        if not outcome.result.ok:
+        if not outcome.ok:
             _retry_or_fail(session, outcome, settings=settings, owner=owner, now=now)
     _update_endpoint_health(session, outcomes, settings=settings, now=now)
 
@@ -379,7 +427,7 @@ def _insert_attempts(session: Session, *, owner: str, outcomes: Sequence[Outcome
                 "attempted_at": o.attempted_at,
                 "status_code": o.result.status,
                 "duration_ms": o.result.duration_ms,
-                "error": o.result.error or (None if o.result.ok else f"http_{o.result.status}"),
+                "error": o.error,
                 "response_body": _excerpt(o.result.body),
                 "worker": owner,
             }
@@ -417,13 +465,13 @@ def _retry_or_fail(
     retry_after = None
     if status in (429, 503):
         retry_after = retry_after_seconds(outcome.result.headers, now)
-    delay = None if status == 410 else next_delay(outcome.job.step + 1, settings, retry_after)
+    delay = None if outcome.final else next_delay(outcome.job.step + 1, settings, retry_after)
     values: dict[str, Any] = {
         "attempts": WebhookDelivery.attempts + 1,
         "step": WebhookDelivery.step + 1,
         "updated_at": now,
         "last_status_code": status,
-        "last_error": outcome.result.error or f"http_{status}",
+        "last_error": outcome.error,
     }
     if delay is None:
         values.update(status="failed", next_attempt_at=None)
@@ -446,10 +494,10 @@ def _update_endpoint_health(
 ) -> None:
     """An endpoint that succeeds is no longer failing; one that only failed is failing
     since now (if it was not already), and disabled if gone (410) or failing too long."""
-    succeeded = {o.job.endpoint_id for o in outcomes if o.result.ok}
+    succeeded = {o.job.endpoint_id for o in outcomes if o.ok}
     # only endpoints that were failing when their delivery was claimed
-    recovered = {o.job.endpoint_id for o in outcomes if o.result.ok and o.job.endpoint_failing}
-    failed = {o.job.endpoint_id for o in outcomes if not o.result.ok}
+    recovered = {o.job.endpoint_id for o in outcomes if o.ok and o.job.endpoint_failing}
+    failed = {o.job.endpoint_id for o in outcomes if not o.ok}
     gone = {o.job.endpoint_id for o in outcomes if o.result.status == 410}
     if recovered:
         session.execute(

@@ -30,7 +30,13 @@ PARTNER_EVENT_TYPES = (
 
 
 class WebhookEndpoint(Base):
-    """A URL that receives signed events. `partner_id` NULL: owned by MIPROF (CLI only)."""
+    """A URL that receives signed events. Its owner: a partner (`partner_id`), a shelter
+    network (`shelter_network_id`: the network's intake, which receives only the referrals
+    routed to it), or MIPROF when both are NULL (CLI only).
+
+    `forwarder` names the integration (`vigie.integrations`) that shapes what is sent and
+    reads the answer; NULL: the standard webhook body and rules.
+    """
 
     __tablename__ = "webhook_endpoints"
 
@@ -39,6 +45,10 @@ class WebhookEndpoint(Base):
     partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("partners.id", ondelete="CASCADE"), index=True
     )
+    shelter_network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shelter_networks.id", ondelete="CASCADE"), index=True
+    )
+    forwarder: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str] = mapped_column(String(500), default="")
     events: Mapped[list[str]] = mapped_column(JSON)

@@ -1,8 +1,10 @@
 """Webhook endpoints and their deliveries as partners (and MIPROF, from the CLI) see them.
 
 Partners register, change, rotate, test and delete their endpoints, and read or re-queue
-their deliveries. The machinery that turns events into deliveries and records attempts
-is `vigie.webhooks.dispatch`; the worker's loop is `vigie.webhooks.delivery`.
+their deliveries. A shelter network's intake is an endpoint too, owned by the network and
+managed by MIPROF through `vigie.shelters.networks`. The machinery that turns events into
+deliveries and records attempts is `vigie.webhooks.dispatch`; the worker's loop is
+`vigie.webhooks.delivery`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -124,10 +126,14 @@ def create_endpoint(
     url: str,
     events: Sequence[str],
     description: str = "",
+    shelter_network_id: int | None = None,
+    forwarder: str | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once, stored encrypted).
 
-    `partner_id` None makes a MIPROF endpoint (CLI only), which may subscribe to any event type.
+    `partner_id` None makes a MIPROF endpoint (CLI only), which may subscribe to any event type,
+    or with `shelter_network_id` that network's intake; `forwarder` names the integration
+    that shapes what it is sent.
     """
     chosen = _check_events(events, partner=partner_id is not None)
     _check_url(url, settings)
@@ -136,6 +142,8 @@ def create_endpoint(
     endpoint = WebhookEndpoint(
         public_id=new_id("whe"),
         partner_id=partner_id,
+        shelter_network_id=shelter_network_id,
+        forwarder=forwarder,
         url=url,
         description=description,
         events=chosen,
@@ -149,20 +157,47 @@ def create_endpoint(
     return endpoint, secret
 
 
-def _visible(partner_id: int | None) -> tuple[ColumnElement[bool], ...]:
-    """The caller's own endpoints (MIPROF's when `partner_id` is None), deleted ones excluded."""
-    owned: ColumnElement[bool] = (
-        WebhookEndpoint.partner_id.is_(None)
-        if partner_id is None
-        else WebhookEndpoint.partner_id == partner_id
-    )
+def _visible(
+    partner_id: int | None, shelter_network_id: int | None = None
+) -> tuple[ColumnElement[bool], ...]:
+    """The caller's own endpoints, deleted ones excluded: a partner's, a shelter network's
+    intake, or MIPROF's own when both are None."""
+    owned: ColumnElement[bool]
+    if partner_id is not None:
+        owned = WebhookEndpoint.partner_id == partner_id
+    elif shelter_network_id is not None:
+        owned = WebhookEndpoint.shelter_network_id == shelter_network_id
+    else:
+        owned = and_(
+            WebhookEndpoint.partner_id.is_(None), WebhookEndpoint.shelter_network_id.is_(None)
+        )
     return owned, WebhookEndpoint.deleted_at.is_(None)
 
 
-def get_endpoint(*, session: Session, partner_id: int | None, endpoint_id: str) -> WebhookEndpoint:
+def get_endpoint(
+    *,
+    session: Session,
+    partner_id: int | None,
+    endpoint_id: str,
+    shelter_network_id: int | None = None,
+) -> WebhookEndpoint:
     """Another partner's endpoint is indistinguishable from a missing one."""
     return get_or_404(
-        session, WebhookEndpoint, endpoint_id, what="webhook endpoint", where=_visible(partner_id)
+        session,
+        WebhookEndpoint,
+        endpoint_id,
+        what="webhook endpoint",
+        where=_visible(partner_id, shelter_network_id),
+    )
+
+
+def network_intake(*, session: Session, shelter_network_id: int) -> WebhookEndpoint | None:
+    """A shelter network's intake endpoint (None once the network is revoked)."""
+    return session.scalar(
+        select(WebhookEndpoint)
+        .where(*_visible(None, shelter_network_id))
+        .order_by(WebhookEndpoint.id.desc())
+        .limit(1)
     )
 
 
@@ -180,9 +215,15 @@ def update_endpoint(
     partner_id: int | None,
     endpoint_id: str,
     changes: dict[str, Any],
+    shelter_network_id: int | None = None,
 ) -> WebhookEndpoint:
     """Change url, events, description or enabled; re-enabling clears the failure history."""
-    endpoint = get_endpoint(session=session, partner_id=partner_id, endpoint_id=endpoint_id)
+    endpoint = get_endpoint(
+        session=session,
+        partner_id=partner_id,
+        endpoint_id=endpoint_id,
+        shelter_network_id=shelter_network_id,
+    )
     if "url" in changes:
         _check_url(changes["url"], settings)
         endpoint.url = changes["url"]
@@ -203,9 +244,20 @@ def update_endpoint(
     return endpoint
 
 
-def delete_endpoint(*, session: Session, partner_id: int | None, endpoint_id: str) -> None:
+def delete_endpoint(
+    *,
+    session: Session,
+    partner_id: int | None,
+    endpoint_id: str,
+    shelter_network_id: int | None = None,
+) -> None:
     """Soft delete: the endpoint disappears, its secrets are wiped, nothing more is sent."""
-    endpoint = get_endpoint(session=session, partner_id=partner_id, endpoint_id=endpoint_id)
+    endpoint = get_endpoint(
+        session=session,
+        partner_id=partner_id,
+        endpoint_id=endpoint_id,
+        shelter_network_id=shelter_network_id,
+    )
     now = clock.now()
     endpoint.deleted_at = now
     endpoint.enabled = False
@@ -313,11 +365,9 @@ def retry_delivery(
     return delivery
 
 
-def counts(*, session: Session) -> dict[str, int]:
-    """Deliveries by status (operations)."""
-    return {
-        status: n
-        for status, n in session.execute(
-            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
-        )
-    }
+def counts(*, session: Session, endpoint_id: int | None = None) -> dict[str, int]:
+    """Deliveries by status (operations), of every endpoint or of one."""
+    query = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+    if endpoint_id is not None:
+        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
+    return {status: n for status, n in session.execute(query)}
