@@ -12,6 +12,7 @@ from vigie.integrations import Mapped, NativeError, NativeInvalid, pointer
 
 SCHEMA = FormSchema()
 PARIS = ZoneInfo("Europe/Paris")
+EARLIEST_YEAR = 2000  # as the canonical observed_at
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo = PARIS) -> datetime | None:
@@ -68,18 +69,20 @@ def _origins() -> Origins:
     return origins
 
 
+def _observed_at(form: dict[str, Any]) -> datetime:
+    day: date = form["date_observation"]
+    if day.year < EARLIEST_YEAR:  # before converting: year 1 in Paris is year 0 in UTC
+        raise NativeInvalid([NativeError(pointer("date_observation"), "Must not be before 2000.")])
+    observed = local_instant(day, form["heure_observation"])
+    if observed is None:
+        detail = "This time does not exist in France on that day (clocks go forward)."
+        raise NativeInvalid([NativeError(pointer("heure_observation"), detail)])
+    return observed
+
+
 def to_canonical(native: Any) -> Mapped:
     form = load(SCHEMA, native)
-    observed = local_instant(form["date_observation"], form["heure_observation"])
-    if observed is None:
-        raise NativeInvalid(
-            [
-                NativeError(
-                    pointer("heure_observation"),
-                    "This time does not exist in France on that day (clocks go forward).",
-                )
-            ]
-        )
+    observed = _observed_at(form)
     origins = _origins()
     report = {
         "partner_reference": reference(form),

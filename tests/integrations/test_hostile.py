@@ -97,6 +97,8 @@ CASES = [
     ("gites_de_france", "/date_observation", "2026-02-30", "/date_observation", None),
     ("gites_de_france", "/date_observation", "2999-01-01", "/date_observation", "future"),
     ("gites_de_france", "/date_observation", 20261122, "/date_observation", None),
+    ("gites_de_france", "/date_observation", "0001-01-01", "/date_observation", "2000"),
+    ("gites_de_france", "/date_observation", "01/01/1999", "/date_observation", "2000"),
     ("gites_de_france", "/heure_observation", "25:00", "/heure_observation", None),
     ("gites_de_france", "/heure_observation", "18:75", "/heure_observation", None),
     ("gites_de_france", "/heure_observation", 1830, "/heure_observation", None),

@@ -14,13 +14,47 @@ from hypothesis import strategies as st
 
 from adapter_support import ADAPTERS, PROBLEM_JSON, REFERENCE_FIELD, post_native, sample
 
+# Values that are nearly right, or right at an edge: where conversions break.
+EDGES = [
+    "",
+    " ",
+    "oui",
+    "non",
+    "Y",
+    "N",
+    "U",
+    "YES",
+    "NO",
+    "2026-11-20",
+    "18:30",
+    "18h30",
+    "0001-01-01",
+    "9999-12-31",
+    "01/01/0001",
+    "31/12/9999",
+    "2026-03-29",
+    "02:30",
+    "24:00",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2026-11-18T08:15:00",
+    "9" * 30,
+    "-1",
+    "1e400",
+    "NaN",
+    "\u2019",
+    "ÉÀ",
+    "AF",
+    "0",
+    "10000",
+]
 JSON_SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-(10**20), max_value=10**20)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
-    | st.sampled_from(["", " ", "oui", "non", "Y", "N", "U", "YES", "2026-11-20", "18:30"])
+    | st.sampled_from(EDGES)
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
