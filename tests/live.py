@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +42,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
+def vigie_server(
+    directory: Path,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    setup: Sequence[Sequence[str]] = (),
+    worker: bool = False,
+) -> Iterator[LiveServer]:
+    """`vigie serve` on a fresh migrated database. `env` adds VIGIE_* settings, `setup` runs
+    `vigie` commands before the server starts (e.g. loading content), `worker` runs a
+    `vigie worker` beside it (webhook deliveries)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
-    env |= {
+    settings = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    settings |= {
         "VIGIE_ENV": "development",
         "VIGIE_DATABASE_URL": f"sqlite:///{directory / 'live.db'}",
         "VIGIE_VAR_DIR": str(directory / "var"),
@@ -54,9 +64,14 @@ def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
         "VIGIE_LOG_LEVEL": "INFO",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    server = LiveServer(f"http://127.0.0.1:{port}", env, directory / "server.log")
+    settings |= dict(env or {})
+    server = LiveServer(f"http://127.0.0.1:{port}", settings, directory / "server.log")
     server.vigie("db", "upgrade")
-    with server.log.open("wb") as log:
+    for command in setup:
+        server.vigie(*command)
+    with server.log.open("wb") as log, contextlib.ExitStack() as stack:
+        if worker:
+            stack.enter_context(_worker(settings, directory / "worker.log"))
         process = subprocess.Popen(
             [
                 str(BIN / "vigie"),
@@ -68,7 +83,7 @@ def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
                 "--workers",
                 str(workers),
             ],
-            env=env,
+            env=settings,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -83,6 +98,19 @@ def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
                         raise RuntimeError(server.log.read_text()) from None
                     time.sleep(0.1)
             yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(BIN / "vigie"), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield process
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -4,56 +4,25 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from doc_blocks import ROOT, http_responses, run_blocks, section, sh_blocks
 from live import vigie_server
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 pytestmark = pytest.mark.slow
 
 
 def quickstart_blocks() -> list[str]:
-    text = README.read_text("utf-8")
-    section = text.split("## Partner quickstart", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-
-
-def _http_responses(output: str) -> list[tuple[int, dict[str, str], str]]:
-    """Split `curl -i` output into (status, headers, body) triples."""
-    responses = []
-    for chunk in re.split(r"(?=^HTTP/1\.[01] )", output, flags=re.M):
-        if not chunk.strip():
-            continue
-        head, _, body = chunk.replace("\r\n", "\n").partition("\n\n")
-        status_line, *header_lines = head.splitlines()
-        headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
-        responses.append((int(status_line.split()[1]), headers, body.strip()))
-    return responses
+    return sh_blocks(section(README.read_text("utf-8"), "## Partner quickstart"))
 
 
 def test_the_partner_quickstart_works_as_written(tmp_path):
-    if shutil.which("curl") is None:
-        pytest.fail("curl is needed to run the README's quickstart")
     blocks = quickstart_blocks()
     assert len(blocks) == 6
-    script = "".join(f'echo "@@block {i}"\n{block}' for i, block in enumerate(blocks))
     with vigie_server(tmp_path) as server:
-        env = {**server.env, "VIGIE_URL": server.url}
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        outputs = re.split(r"^@@block \d+\n", done.stdout, flags=re.M)[1:]
+        outputs = run_blocks(blocks, cwd=tmp_path, env={**server.env, "VIGIE_URL": server.url})
         log = server.log.read_text("utf-8")
 
     key_line, receipt, read, retries, batch, listing = outputs
@@ -68,7 +37,7 @@ def test_the_partner_quickstart_works_as_written(tmp_path):
     assert (read["id"], read["status"]) == (receipt["id"], "received")
 
     (first_status, first_headers, first_body), (again_status, again_headers, again_body) = (
-        _http_responses(retries)
+        http_responses(retries)
     )
     assert first_status == again_status == 201
     assert "idempotent-replayed" not in first_headers
@@ -79,7 +48,7 @@ def test_the_partner_quickstart_works_as_written(tmp_path):
     assert [r["status"] for r in results] == [201, 422]
     assert results[1]["problem"]["errors"][0]["field"] == "indicators[0]"
 
-    ((status, headers, body),) = _http_responses(listing)
+    ((status, headers, body),) = http_responses(listing)
     assert status == 200
     assert len(json.loads(body)) == 2
     assert re.match(

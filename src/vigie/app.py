@@ -17,6 +17,7 @@ from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
 from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
+from vigie.intake import views as intake
 from vigie.reports import views as reports
 from vigie.runtime import Runtime
 from vigie.shelters import views as shelters
@@ -154,6 +155,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
         health.blp,
         reports.vocabulary_blp,
         reports.blp,
+        intake.blp,
         triage.blp,
         triage.referrals_blp,
         triage.network_blp,

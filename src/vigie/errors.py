@@ -207,7 +207,34 @@ def log_failure(logger: logging.Logger, message: str, error: BaseException, **ex
     )
 
 
+INVALID_JSON = "Invalid JSON body."
+
+
+def _unparseable_body(error: Exception) -> bool:
+    """Whether `error` is the JSON parser refusing this request's body.
+
+    A body nested too deeply (RecursionError) or holding an integer too long to convert
+    (ValueError) is not the JSONDecodeError that webargs answers with a 400, so it lands
+    here; parsing the body again tells it apart from a bug, which stays a 500.
+    """
+    if not isinstance(error, RecursionError | ValueError) or not request.content_length:
+        return False
+    try:
+        json.loads(request.get_data(cache=True))
+    except (RecursionError, ValueError):
+        return True
+    return False
+
+
 def _unexpected(error: Exception) -> Response:
+    if _unparseable_body(error):
+        body = problem_body(
+            400,
+            slug="bad-request",
+            detail=INVALID_JSON,
+            errors=[field_error("(body)", INVALID_JSON)],
+        )
+        return problem_response(body)
     log_failure(log, "unhandled error", error)
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
