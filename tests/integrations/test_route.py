@@ -111,7 +111,10 @@ def test_other_methods_are_405(client, partner):
 class _Forwarder(Forwarder):
     name = "fake_forwarder"
 
-    def forward(self, referral):  # pragma: no cover - never called
+    def payload(self, referral, context):  # pragma: no cover - never called
+        raise AssertionError
+
+    def classify(self, status, error):  # pragma: no cover - never called
         raise AssertionError
 
 
