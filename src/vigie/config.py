@@ -57,6 +57,10 @@ class Config:
     content_version_ttl_seconds: float = 2.0  # API workers re-check the content version this often
     content_max_age_seconds: int = 300  # Cache-Control max-age on content responses
     content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often
+    # -- the embeddable report form (docs/partners-embed.md) --
+    form_submissions_per_minute: int = 10  # per client address, over a moving minute
+    ratelimit_storage_uri: str = "memory://"  # where submission counts live; memory: per process
+    ratelimit_proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For is trusted
     # -- webhooks and the worker (docs/webhooks.md) --
     # one entry per attempt: the 1st immediate, then waits; after the last the delivery fails
     webhook_retry_schedule: tuple[float, ...] = (
