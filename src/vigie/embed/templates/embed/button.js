@@ -43,8 +43,8 @@
   frame.style.border = "0";
   frame.style.display = "block";
 
+  dialog.appendChild(close);  // first: Escape works from here, Tab reaches it from the form
   dialog.appendChild(frame);
-  dialog.appendChild(close);
   button.addEventListener("click", function () {
     if (!frame.src) { frame.src = formUrl.href; }
     dialog.showModal();
