@@ -437,6 +437,16 @@ def test_an_expired_token_keeps_the_values_and_asks_to_send_again(client, db):
     assert client.post("/embed/gites-de-france/report", data=filled(renewed)).status_code == 201
 
 
+@pytest.mark.parametrize("body", ["[1, 2]", '{"csrf_token": {"a": 1}}', "{not json"])
+def test_the_form_takes_form_posts_only(client, db, body):
+    form_partner(db)
+    response = client.post(
+        "/embed/gites-de-france/report", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    _nothing_stored(db)
+
+
 def test_the_json_api_still_refuses_form_posts(client, partner):
     response = client.post("/v1/reports", data={"a": "b"}, headers=partner.headers)
     assert response.status_code == 415

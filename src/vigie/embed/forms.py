@@ -218,6 +218,10 @@ def _present(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != "" and v != []}
 
 
+def _distinct(codes: list[str] | None) -> list[str]:
+    return list(dict.fromkeys(codes or []))
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -243,8 +247,8 @@ def to_canonical(form: ReportForm, *, lang: str, reference: str) -> dict[str, An
             "location": _present(
                 {"country": "FR", "postcode": form.postcode.data, "commune": form.commune.data}
             ),
-            "indicators": list(form.indicators.data or []),
-            "suspected_exploitation": list(form.exploitation.data or []),
+            "indicators": _distinct(form.indicators.data),
+            "suspected_exploitation": _distinct(form.exploitation.data),
             "persons": _present(
                 {
                     "count": form.persons_count.data,

@@ -71,6 +71,8 @@ def init_app(app: Flask, config: Config) -> None:
     )
     per_minute = config.form_submissions_per_minute
     limiter.limit(f"{per_minute} per minute", methods=["POST"])(blp)
+    # The API is not limited here: its requests skip the limiter at once.
+    limiter.request_filter(lambda: request.blueprint != blp.name)
     limiter.init_app(app)
     app.extensions[LIMITER] = limiter
     app.register_blueprint(blp)
@@ -171,7 +173,7 @@ def report_submit(partner_slug: str) -> Response:
     partner = _partner(partner_slug)
     if partner is None:
         return _not_found(lang)
-    form = ReportForm.for_partner(partner.slug, lang)
+    form = ReportForm.for_partner(partner.slug, lang, formdata=request.form)  # never JSON
     form.validate()
     failure = forms.csrf_failure(form)
     if failure == forms.CSRF_INVALID or _from_another_site():
