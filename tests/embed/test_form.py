@@ -500,6 +500,23 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(make_app, db):
     assert send("198.51.100.1").status_code == 429
 
 
+def test_only_the_forms_pages_go_through_the_limiter(app):
+    limiter = app.extensions["vigie.embed.limiter"]
+
+    def hooks(table):
+        return [
+            f
+            for funcs in table.values()
+            for f in funcs
+            if getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
+        ]
+
+    assert hooks({k: v for k, v in app.before_request_funcs.items() if k != "embed"}) == []
+    assert hooks(app.after_request_funcs) == []
+    assert hooks(app.teardown_request_funcs) == []
+    assert len(hooks({"embed": app.before_request_funcs["embed"]})) == 1
+
+
 def test_the_default_limit_is_ten_per_minute(client, db):
     form_partner(db)
     statuses = [submit(client, "gites-de-france", postcode="x").status_code for _ in range(11)]
