@@ -16,6 +16,7 @@ from vigie import auth, docs, errors, health, logs, web
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
+from vigie.embed import views as embed
 from vigie.errors import PROBLEM_JSON, Problem, ProblemSchema
 from vigie.intake import views as intake
 from vigie.reports import views as reports
@@ -89,7 +90,7 @@ def _start_request() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
-    if request.method in ("POST", "PUT", "PATCH") and _has_body():
+    if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _html_form():
         mimetype = request.mimetype
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("Send the body as application/json.")
@@ -124,6 +125,11 @@ def _nul_field(value: Any, prefix: str) -> str | None:
         if found is not None:
             return found
     return None
+
+
+def _html_form() -> bool:
+    """The embeddable form's pages take HTML form posts, not JSON."""
+    return request.blueprint == embed.blp.name
 
 
 def _has_body() -> bool:
@@ -193,6 +199,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)
+    embed.init_app(app, config)  # HTML pages, not API operations: not in the OpenAPI document
     if config.webhook_allow_private:
         logging.getLogger("vigie.webhooks").warning(
             "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "

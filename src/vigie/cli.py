@@ -102,26 +102,84 @@ def partner() -> None:
     """Partner organisations and their API keys."""
 
 
+embed_origin_option: Callable[[Any], Any] = click.option(
+    "--embed-origin",
+    "embed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="An origin allowed to frame the partner's report form, e.g. https://www.example.org "
+    "(repeatable).",
+)
+
+
 @partner.command("create")
 @click.option("--name", required=True)
 @click.option("--scopes", default="reports:write,reports:read,content:read,webhooks:manage")
+@click.option("--slug", default=None, help="Name in the form's URL; default: from the name.")
+@embed_origin_option
 @json_option
 @with_appcontext
-def partner_create(name: str, scopes: str, as_json: bool) -> None:
+def partner_create(
+    name: str, scopes: str, slug: str | None, embed_origins: tuple[str, ...], as_json: bool
+) -> None:
     """Create a partner; its API key is printed once."""
     from vigie.partners import service
 
     with _unit() as session:
         created, key = service.create(
-            session=session, who=_cli_who(), name=name, scopes=scopes.split(",")
+            session=session,
+            who=_cli_who(),
+            name=name,
+            scopes=scopes.split(","),
+            slug=slug,
+            embed_origins=embed_origins,
+            allow_loopback_http=not _runtime().config.is_production,
         )
         payload = {
             "id": created.public_id,
             "name": created.name,
             "api_key": key,
             "scopes": sorted(scopes.split(",")),
+            "slug": created.slug,
+            "embed_origins": created.embed_origins,
         }
-    _emit(as_json, payload, f"{created.public_id}  {created.name}\nAPI key (shown once): {key}")
+    _emit(
+        as_json,
+        payload,
+        f"{created.public_id}  {created.name}  form: /embed/{created.slug}/report\n"
+        f"API key (shown once): {key}",
+    )
+
+
+@partner.command("set-embed-origins")
+@click.argument("partner_id")
+@embed_origin_option
+@click.option("--none", "clear", is_flag=True, help="No site may frame the form any more.")
+@json_option
+@with_appcontext
+def partner_set_embed_origins(
+    partner_id: str, embed_origins: tuple[str, ...], clear: bool, as_json: bool
+) -> None:
+    """Replace the origins allowed to frame the partner's report form."""
+    from vigie.partners import service
+
+    if bool(embed_origins) == clear:
+        raise click.UsageError("Give one or more --embed-origin, or --none to remove them all.")
+    with _unit() as session:
+        changed = service.set_embed_origins(
+            session=session,
+            who=_cli_who(),
+            public_id=partner_id,
+            embed_origins=embed_origins,
+            allow_loopback_http=not _runtime().config.is_production,
+        )
+        payload = {
+            "id": changed.public_id,
+            "slug": changed.slug,
+            "embed_origins": changed.embed_origins,
+        }
+    origins = " ".join(changed.embed_origins) or "none (no site may frame the form)"
+    _emit(as_json, payload, f"{partner_id} embed origins: {origins}")
 
 
 @partner.command("list")
@@ -139,6 +197,8 @@ def partner_list(as_json: bool) -> None:
                 {
                     "id": p.public_id,
                     "name": p.name,
+                    "slug": p.slug,
+                    "embed_origins": p.embed_origins,
                     "revoked": p.revoked_at is not None,
                     "key_prefix": key.prefix if key else None,
                     "scopes": sorted(key.scope_set) if key else [],

@@ -59,6 +59,10 @@ class Config:
     content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often
     # how a shelter network reaches MIPROF about a referral forwarded to it (docs/triage.md)
     shelter_network_contact: str = ""
+    # -- the embeddable report form (docs/partners.md) --
+    form_submissions_per_minute: int = 10  # per client address, over a moving minute
+    ratelimit_storage_uri: str = "memory://"  # where submission counts live; memory: per process
+    ratelimit_proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For is trusted
     # -- webhooks and the worker (docs/webhooks.md) --
     # one entry per attempt: the 1st immediate, then waits; after the last the delivery fails
     webhook_retry_schedule: tuple[float, ...] = (

@@ -26,7 +26,7 @@ def test_partner_create_prints_a_usable_key_once(app, client):
             "--json",
         )
     )
-    assert set(out) == {"id", "name", "api_key", "scopes"}
+    assert set(out) == {"id", "name", "api_key", "scopes", "slug", "embed_origins"}
     assert out["scopes"] == ["reports:read", "reports:write"]
     assert out["api_key"].startswith("vk_")
     assert len(out["api_key"]) > 40

@@ -14,6 +14,7 @@ from vigie.db import get_or_404
 from vigie.errors import Conflict, Invalid
 from vigie.ids import new_id
 from vigie.partners.models import ApiKey, Partner
+from vigie.partners.origins import check_origins
 from vigie.partners.slugs import MAX_LENGTH, SLUG, unique_slug
 
 
@@ -48,20 +49,23 @@ def create(
     scopes: Iterable[str],
     slug: str | None = None,
     embed_origins: Iterable[str] = (),
+    allow_loopback_http: bool = False,
 ) -> tuple[Partner, str]:
     """A new partner and its first API key (returned once, stored as a hash); audited.
 
     `slug` names its embeddable form (`/embed/<slug>/report`); by default the name's slug,
-    made unique. `embed_origins` are the origins allowed to frame that form.
+    made unique. `embed_origins` are the origins allowed to frame that form (`origins.py`;
+    `allow_loopback_http` outside production only).
     """
     chosen = _check_scopes(scopes)
     if not name.strip():
         raise Invalid("The name must not be empty.", field="name")
+    origins = check_origins(embed_origins, allow_loopback_http=allow_loopback_http)
     partner = Partner(
         public_id=new_id("ptn"),
         name=name.strip(),
         slug=_free_slug(session, name, slug),
-        embed_origins=list(embed_origins),
+        embed_origins=origins,
         created_at=clock.now(),
     )
     session.add(partner)
@@ -71,9 +75,31 @@ def create(
         who=who,
         action="partner.created",
         target=partner.public_id,
-        details={"scopes": chosen},
+        details={"scopes": chosen, **({"embed_origins": origins} if origins else {})},
     )
     return partner, _issue_key(session, partner, chosen)
+
+
+def set_embed_origins(
+    *,
+    session: Session,
+    who: Who,
+    public_id: str,
+    embed_origins: Iterable[str],
+    allow_loopback_http: bool = False,
+) -> Partner:
+    """Replace the origins allowed to frame the partner's form (none: nobody may). Audited."""
+    partner = get(session=session, public_id=public_id)
+    origins = check_origins(embed_origins, allow_loopback_http=allow_loopback_http)
+    partner.embed_origins = origins
+    audit.record(
+        session=session,
+        who=who,
+        action="partner.embed_origins_set",
+        target=partner.public_id,
+        details={"embed_origins": origins},
+    )
+    return partner
 
 
 def _free_slug(session: Session, name: str, wanted: str | None) -> str:
