@@ -59,7 +59,13 @@ def test_the_partner_guide_works_as_written(tmp_path):
         http.server_close()
 
     (key, receipt, read, refused, retries, listing, endpoint, test_event, content, adapted) = (
-        outputs
+        outputs[:10]
+    )
+    (embed_partner, form_page) = outputs[10:]  # the form's section (tests/embed/test_docs.py)
+    assert "gites-exemple" in embed_partner
+    assert (
+        "frame-ancestors https://www.gites-exemple.fr https://proprietaires.gites-exemple.fr"
+        in (form_page)
     )
     assert key.strip().startswith("API key: vk_")
 
