@@ -84,3 +84,13 @@ def test_related_reports_by_flight(client, make_partner, make_staff, post_report
     detail = client.get(f"/v1/triage/reports/{first}", headers=op.headers).get_json()
     assert [(r["id"], r["reasons"]) for r in detail["related"]] == [(second, ["same_flight"])]
     assert other_day not in [r["id"] for r in detail["related"]]
+
+
+def test_detail_writes_dates_as_the_report_gave_them(client, partner, make_staff, post_report):
+    op = make_staff()
+    stay = report(post_report, partner, "dates-stay")
+    flight = report(post_report, partner, "dates-flight", as_flight=True)
+    detail = client.get(f"/v1/triage/reports/{stay}", headers=op.headers).get_json()
+    assert (detail["stay"]["check_in"], detail["stay"]["check_out"]) == ("2026-11-14", "2026-12-05")
+    detail = client.get(f"/v1/triage/reports/{flight}", headers=op.headers).get_json()
+    assert detail["flight"]["flight_date"] == "2026-11-18"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -473,14 +473,19 @@ def _location(report: Report) -> dict[str, Any]:
     }
 
 
+def _iso(day: date | None) -> str | None:
+    """A calendar date as the API writes it (`2026-11-14`), not as JSON's default would."""
+    return day.isoformat() if day is not None else None
+
+
 def _stay(crypto: Crypto, report: Report) -> dict[str, Any] | None:
     if report.context != "stay":
         return None
     return {
         "listing_reference": crypto.decrypt(report.listing_reference_enc),
         "booking_reference": crypto.decrypt(report.booking_reference_enc),
-        "check_in": report.check_in,
-        "check_out": report.check_out,
+        "check_in": _iso(report.check_in),
+        "check_out": _iso(report.check_out),
         "guest_count": report.guest_count,
     }
 
@@ -490,7 +495,7 @@ def _flight(crypto: Crypto, report: Report) -> dict[str, Any] | None:
         return None
     return {
         "flight_number": crypto.decrypt(report.flight_number_enc),
-        "flight_date": report.flight_date,
+        "flight_date": _iso(report.flight_date),
         "origin": report.origin,
         "destination": report.destination,
     }
