@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, docs, errors, health, logs, web
+from vigie import auth, console, docs, errors, health, logs, web
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
@@ -88,7 +88,7 @@ def _start_request() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
-    if request.method in ("POST", "PUT", "PATCH") and _has_body():
+    if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _html_form():
         mimetype = request.mimetype
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("Send the body as application/json.")
@@ -123,6 +123,11 @@ def _nul_field(value: Any, prefix: str) -> str | None:
         if found is not None:
             return found
     return None
+
+
+def _html_form() -> bool:
+    """The console's pages take HTML form posts, not JSON."""
+    return request.blueprint == console.BLUEPRINT
 
 
 def _has_body() -> bool:
@@ -189,6 +194,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)
+    console.init_app(app, config)  # HTML pages for staff, not API operations: not in OpenAPI
     if config.webhook_allow_private:
         logging.getLogger("vigie.webhooks").warning(
             "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "

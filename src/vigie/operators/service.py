@@ -115,8 +115,10 @@ def disable(*, session: Session, who: Who, operator: Operator) -> Operator:
     return operator
 
 
-def authenticate(*, session: Session, name: str, password: str) -> Operator | None:
-    """The enabled account with this name and password, or None.
+def authenticate(
+    *, session: Session, name: str, password: str, request_id: str | None = None
+) -> Operator | None:
+    """The enabled account with this name and password, or None; a success is audited.
 
     Every refusal (no such name, no password set, disabled, wrong password) costs one Argon2
     verification, so neither the answer nor its time tells whether the account exists. A hash
@@ -132,7 +134,19 @@ def authenticate(*, session: Session, name: str, password: str) -> Operator | No
         return None
     if operator.password_hash and credentials.password_needs_rehash(operator.password_hash):
         operator.password_hash = credentials.hash_password(password)
+    who = Who(
+        actor=operator.public_id,
+        role=operator.role,
+        request_id=request_id,
+        operator_id=operator.id,
+    )
+    audit.record(session=session, who=who, action="operator.logged_in", target=operator.public_id)
     return operator
+
+
+def logged_out(*, session: Session, who: Who) -> None:
+    """Audit a logout (the session itself is the console's to end)."""
+    audit.record(session=session, who=who, action="operator.logged_out", target=who.actor)
 
 
 def get_active(*, session: Session, public_id: str) -> Operator | None:
