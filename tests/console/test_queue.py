@@ -39,7 +39,7 @@ def test_the_queue_shows_the_open_reports_in_the_api_order(
     assert "Séjour" in html
     assert "Exploitation sexuelle" in html  # the form of exploitation, in French
     assert "Reste 14 min" in html
-    assert "<th scope=\"col\">Pris en charge par</th>" in html
+    assert '<th scope="col">Pris en charge par</th>' in html
 
 
 def test_rows_show_the_claim_holder_the_related_count_and_overdue_time(
