@@ -165,11 +165,8 @@ def test_another_holder_is_named_and_an_operator_cannot_act(db, p1, console_as):
         response = bob.post(f"/console/reports/{p1}/{action}", {"closure_reason": "no_grounds"})
         assert response.status_code == 302, action
         shown = _html(bob.follow(response))
-        message = _alert(shown)
-        assert message and "Alice a pris ce signalement en charge jusqu" in message, (
-            action,
-            message,
-        )
+        message = _alert(shown) or ""
+        assert "Alice a pris ce signalement en charge jusqu" in message, (action, message)
     assert [action for action, _ in _audit(db, p1) if action != "report.read"] == before
 
 
