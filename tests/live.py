@@ -42,7 +42,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
+def vigie_server(
+    directory: Path, *, workers: int = 2, settings: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env |= {
@@ -54,6 +56,7 @@ def vigie_server(directory: Path, *, workers: int = 2) -> Iterator[LiveServer]:
         "VIGIE_LOG_LEVEL": "INFO",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    env |= settings or {}  # more VIGIE_* settings for this server
     server = LiveServer(f"http://127.0.0.1:{port}", env, directory / "server.log")
     server.vigie("db", "upgrade")
     with server.log.open("wb") as log:
