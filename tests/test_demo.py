@@ -50,6 +50,7 @@ def _console_login(url: str, name: str, password: str) -> str:
     form = urllib.parse.urlencode({"csrf_token": token, "name": name, "password": password})
     with pytest.raises(urllib.error.HTTPError) as redirect:  # 302, not followed
         opener.open(f"{url}/console/login", data=form.encode(), timeout=10)
+    redirect.value.close()
     assert redirect.value.code == 302
     return str(redirect.value.headers["Location"])
 
