@@ -292,6 +292,7 @@ def test_the_json_api_needs_no_csrf_token_and_sets_no_cookie(
     )
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")  # shared caches stay shared
 
 
 # -- headers and origins on every page --------------------------------------------------------

@@ -23,6 +23,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
@@ -227,6 +228,19 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, written only for the console's paths.
+
+    Flask-Login looks at the session after every request of the app; Flask would then add
+    `Vary: Cookie` to API responses (spoiling shared caches of the content feeds) although
+    the API never uses a cookie. Outside `/console` the session is never saved.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.path == "/console" or request.path.startswith("/console/"):
+            super().save_session(app, session, response)
+
+
 def _cookie_settings(config: Config) -> dict[str, Any]:
     secure = config.env != "development"
     return {
@@ -248,5 +262,6 @@ def _cookie_settings(config: Config) -> dict[str, Any]:
 
 def init_app(app: Flask, config: Config) -> None:
     app.config.update(_cookie_settings(config))
+    app.session_interface = ConsoleSessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
