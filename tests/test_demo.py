@@ -31,6 +31,30 @@ def _call(url: str, key: str, method: str = "GET", body: dict | None = None) -> 
         return response.status, json.loads(response.read())
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _console_login(url: str, name: str, password: str) -> str:
+    """Log in to the console as a browser would; where the login sends us."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+    )
+    with opener.open(f"{url}/console/", timeout=10) as page:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "name": name, "password": password})
+    with pytest.raises(urllib.error.HTTPError) as redirect:  # 302, not followed
+        opener.open(f"{url}/console/login", data=form.encode(), timeout=10)
+    redirect.value.close()
+    assert redirect.value.code == 302
+    return str(redirect.value.headers["Location"])
+
+
 @pytest.fixture
 def demo(tmp_path):
     port = free_port()
@@ -93,6 +117,14 @@ def test_demo_prints_keys_and_serves_api_content_and_webhooks(demo):
     finally:
         server.shutdown()
         server.server_close()
+
+    # The console: its URL and a password for each staff account, which logs in.
+    assert f"{url}/console/" in printed
+    passwords = dict(re.findall(r"^  operator +(.+?) {2,}(demo-\S+)$", printed, re.M))
+    assert list(passwords) == ["Opératrice démo"]
+    assert _console_login(url, "Opératrice démo", passwords["Opératrice démo"]).endswith(
+        "/console/queue"
+    )
 
     # The seeded shelters are there for operators.
     supervisor = tokens[1]

@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, docs, errors, health, logs, web
+from vigie import auth, console, docs, errors, health, logs, web
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
@@ -128,8 +128,8 @@ def _nul_field(value: Any, prefix: str) -> str | None:
 
 
 def _html_form() -> bool:
-    """The embeddable form's pages take HTML form posts, not JSON."""
-    return request.blueprint == embed.blp.name
+    """The HTML pages (the embeddable form, the console) take HTML form posts, not JSON."""
+    return request.blueprint in (embed.blp.name, console.BLUEPRINT)
 
 
 def _has_body() -> bool:
@@ -200,6 +200,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     embed.init_app(app, config)  # HTML pages, not API operations: not in the OpenAPI document
+    console.init_app(app, config)  # HTML pages for staff, not API operations: not in OpenAPI
     if config.webhook_allow_private:
         logging.getLogger("vigie.webhooks").warning(
             "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "

@@ -268,6 +268,69 @@ def operator_create(name: str, role: str, as_json: bool) -> None:
     )
 
 
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _new_password() -> str:
+    """The new password from standard input: prompted without echo (twice) on a terminal,
+    else the first line (so a script or a password manager can pipe it)."""
+    if _on_terminal():
+        password: str = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@operator.command("set-password")
+@click.argument("name")
+@with_appcontext
+def operator_set_password(name: str) -> None:
+    """Set the console password of the account NAME (or opr_ id), read from standard input."""
+    from vigie.operators import service
+
+    password = _new_password()
+    with _unit() as session:
+        account = service.find(session=session, name=name)
+        service.set_password(session=session, who=_cli_who(), operator=account, password=password)
+        public_id = account.public_id
+    click.echo(f"password set for {public_id}")
+
+
+@operator.command("disable")
+@click.argument("name")
+@json_option
+@with_appcontext
+def operator_disable(name: str, as_json: bool) -> None:
+    """Disable the account NAME (or opr_ id): its token and console sessions stop working now."""
+    from vigie.operators import service
+
+    with _unit() as session:
+        account = service.disable(
+            session=session, who=_cli_who(), operator=service.find(session=session, name=name)
+        )
+        payload = {
+            "id": account.public_id,
+            "name": account.name,
+            "disabled_at": account.disabled_at.isoformat() if account.disabled_at else None,
+        }
+    _emit(as_json, payload, f"{payload['id']} disabled")
+
+
+@operator.command("rotate-token")
+@click.argument("name")
+@json_option
+@with_appcontext
+def operator_rotate_token(name: str, as_json: bool) -> None:
+    """Issue a new API token for the account NAME (or opr_ id); the old one stops working now."""
+    from vigie.operators import service
+
+    with _unit() as session:
+        account = service.find(session=session, name=name)
+        token = service.rotate_token(session=session, who=_cli_who(), operator=account)
+        payload = {"id": account.public_id, "name": account.name, "token": token}
+    _emit(as_json, payload, f"new token for {payload['id']} (shown once): {token}")
+
+
 # -- shelter networks ---------------------------------------------------------
 
 

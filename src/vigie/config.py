@@ -54,6 +54,7 @@ class Config:
     sqlite_busy_timeout_ms: int = 5000
     webhook_allow_private: bool = False  # dev and tests only: loopback/private webhook URLs
     claim_minutes: int = 15  # triage: length of an operator's claim (lease) on a report
+    console_refresh_seconds: int = 30  # the console's queue refreshes itself this often
     content_version_ttl_seconds: float = 2.0  # API workers re-check the content version this often
     content_max_age_seconds: int = 300  # Cache-Control max-age on content responses
     content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often

@@ -6,6 +6,7 @@ so old ones cannot be shown again).
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import timedelta
 from typing import Any, TextIO
@@ -141,7 +142,8 @@ def _seed_partners(session: Session) -> tuple[list[dict[str, Any]], int]:
 
 
 def _seed_staff(session: Session) -> tuple[list[dict[str, Any]], Who]:
-    """The demo staff accounts with fresh tokens; also the admin, who files the shelters."""
+    """The demo staff accounts with fresh tokens and console passwords; also the admin, who
+    files the shelters."""
     seeded, admin = [], DEMO_SEEDER
     for name, role in DEMO_STAFF:
         account = session.scalar(select(Operator).where(Operator.name == name))
@@ -151,7 +153,11 @@ def _seed_staff(session: Session) -> tuple[list[dict[str, Any]], Who]:
             )
         else:
             token = operators.rotate_token(session=session, who=DEMO_SEEDER, operator=account)
-        seeded.append({"name": name, "role": role, "token": token})
+        password = f"demo-{secrets.token_urlsafe(12)}"
+        operators.set_password(
+            session=session, who=DEMO_SEEDER, operator=account, password=password
+        )
+        seeded.append({"name": name, "role": role, "token": token, "password": password})
         if role == "admin":
             admin = Who(actor=account.public_id, role=role, operator_id=account.id)
     return seeded, admin
@@ -201,12 +207,16 @@ def run(app: Flask, *, host: str, port: int, out: TextIO) -> None:
         "Vigie demo (SQLite, API + worker in one process)",
         f"  API:      {url}/v1",
         f"  API docs: {url}/docs",
+        f"  Console:  {url}/console/",
         "",
         "Partner API keys (Authorization: Bearer <key>):",
         *[f"  {p['name']:<26} {p['api_key']}" for p in credentials["partners"]],
         "",
         "MIPROF staff tokens:",
         *[f"  {s['role']:<11} {s['name']:<20} {s['token']}" for s in credentials["staff"]],
+        "",
+        f"Console ({url}/console/), Identifiant and Mot de passe:",
+        *[f"  {s['role']:<11} {s['name']:<20} {s['password']}" for s in credentials["staff"]],
         "",
         f"Try: curl -s {url}/v1/indicators | head -c 300",
         "Stop with Ctrl-C.",

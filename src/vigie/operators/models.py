@@ -18,3 +18,5 @@ class Operator(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console password as an Argon2 hash (PHC string); None: this account cannot log in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))

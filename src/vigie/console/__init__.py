@@ -1,0 +1,32 @@
+"""The operator console: MIPROF staff triage, orient and follow up reports in a browser.
+
+Server-rendered pages under `/console/` in the same Flask app (Jinja templates, plain CSS,
+one small same-origin script), outside the OpenAPI document. A page is a view like the API's:
+it parses its form, calls the same service function the API view calls, commits once, and
+renders a template; no business rule lives here. Who is logged in is Flask-Login's work
+(`security.py`), CSRF tokens Flask-WTF's, password hashes argon2-cffi's (`vigie.credentials`).
+
+Pages of this first slice: the login page, the queue (`queue.py`) and one report
+(`report.py`). Each page declares the roles it admits with `security.allow`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from vigie.config import Config
+from vigie.console import account, labels, queue, report, security
+from vigie.console.blueprint import blp
+
+__all__ = ["BLUEPRINT", "init_app"]
+
+BLUEPRINT = blp.name
+_PAGES = (account, queue, report)  # importing them registers their routes on `blp`
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Register the console's blueprint, its login manager, CSRF protection and cookies."""
+    security.init_app(app, config)
+    for name, function in labels.FILTERS.items():
+        app.jinja_env.filters.setdefault(name, function)
+    app.register_blueprint(blp)
