@@ -67,6 +67,8 @@ def test_the_page_shows_every_field_in_french(p1, console_as):
         "13003",
         "listing-48213377",  # stay
         "HMX4QK2PZB",
+        "14/11/2026",  # check-in and check-out, as people read dates
+        "05/12/2026",
         "Réservation pour 2 personnes",  # description
         "Voisin ou voisine",  # reporter role
         "Nina Voisine",  # contact, consented
@@ -90,7 +92,14 @@ def test_contact_details_are_shown_only_with_consent(partner, post_report, conso
 def test_a_flight_report_shows_its_flight(partner, post_report, console_as):
     flight = report(post_report, partner, "FLIGHT", as_flight=True)
     html = _html(console_as("operator").get(f"/console/reports/{flight}"))
-    for expected in ("Vol", "AF1047", "OTP", "CDG", "Un accompagnateur garde le passeport"):
+    for expected in (
+        "Vol",
+        "AF1047",
+        "18/11/2026",
+        "OTP",
+        "CDG",
+        "Un accompagnateur garde le passeport",
+    ):
         assert expected in html
 
 

@@ -8,7 +8,7 @@ get theirs here. An unknown code is shown as is, never an error.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,13 @@ def when(value: datetime | None) -> str:
     return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
+def day(value: str | None) -> str:
+    """A calendar date as the API writes it (2026-11-14), as people read it: 14/11/2026."""
+    if not value:
+        return "—"
+    return date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
 def hour(value: datetime | None) -> str:
     if value is None:
         return "—"
@@ -144,6 +151,7 @@ FILTERS = {
     "indicator": indicator,
     "channel": channel,
     "when": when,
+    "day": day,
     "hour": hour,
 }
 TABLES = {
