@@ -132,6 +132,17 @@ def problem_body(
     return body
 
 
+def documented_problem(blp: Any, status: int, **examples: Mapping[str, Any]) -> Any:
+    """Document that an operation of `blp` may answer `status` as a problem, with named examples."""
+    return blp.alt_response(
+        status,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=HTTPStatus(status).phrase,
+        examples={name: {"value": value} for name, value in examples.items()},
+    )
+
+
 def problem_response(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
     try:
         body = {**body, "instance": request.path}

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from vigie.reports.examples import problem_example
+
 INSTANCE = "/v1/integrations/airbnb/reports"
 
 
-def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -> dict[str, object]:
-    return {
-        "type": f"/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        **extra,
-        "instance": INSTANCE,
-        "request_id": "5f0c2a9e41b7d380",
-    }
+def _at_adapter(
+    status: int, slug: str, title: str, detail: str, **extra: object
+) -> dict[str, object]:
+    return problem_example(status, slug, title, detail, instance=INSTANCE, **extra)
 
 
-PROBLEM_UNKNOWN_CODE = _problem(
+PROBLEM_UNKNOWN_CODE = _at_adapter(
     422,
     "validation-error",
     "Unprocessable Entity",
@@ -35,7 +31,7 @@ PROBLEM_UNKNOWN_CODE = _problem(
         },
     ],
 )
-PROBLEM_NOT_A_JSON_OBJECT = _problem(
+PROBLEM_NOT_A_JSON_OBJECT = _at_adapter(
     422,
     "validation-error",
     "Unprocessable Entity",
@@ -43,10 +39,10 @@ PROBLEM_NOT_A_JSON_OBJECT = _problem(
     errors=[{"field": "(body)", "pointer": "#", "detail": "Must be a JSON object."}],
 )
 PROBLEM_UNKNOWN_ADAPTER = {
-    **_problem(404, "not-found", "Not Found", "No inbound adapter called 'shelter_network'."),
+    **_at_adapter(404, "not-found", "Not Found", "No inbound adapter called 'shelter_network'."),
     "instance": "/v1/integrations/shelter_network/reports",
 }
-PROBLEM_DUPLICATE = _problem(
+PROBLEM_DUPLICATE = _at_adapter(
     409,
     "conflict",
     "Conflict",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from http import HTTPStatus
+from functools import partial, wraps
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vigie import auth, integrations, web
-from vigie.errors import PROBLEM_JSON, ProblemSchema
+from vigie.errors import documented_problem
 from vigie.idempotency.decorator import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
 from vigie.intake import examples as ex
 from vigie.intake import service
@@ -53,14 +52,7 @@ BODY_EXAMPLES = {
 }
 
 
-def problem(status: int, **examples: dict[str, Any]) -> Any:
-    return blp.alt_response(
-        status,
-        schema=ProblemSchema,
-        content_type=PROBLEM_JSON,
-        description=HTTPStatus(status).phrase,
-        examples={name: {"value": value} for name, value in examples.items()},
-    )
+problem = partial(documented_problem, blp)  # @problem(status, name=example, ...)
 
 
 def known_adapter(func: Any) -> Any:

@@ -51,46 +51,57 @@ PROBLEM_DUPLICATE = {
 }
 
 
-def _problem(status: int, slug: str, title: str, detail: str, **extra: object) -> dict[str, object]:
+def problem_example(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str = "/v1/reports",
+    **extra: object,
+) -> dict[str, object]:
+    """A problem document as the API answers it, for the OpenAPI examples."""
     return {
         "type": f"/problems/{slug}",
         "title": title,
         "status": status,
         "detail": detail,
         **extra,
-        "instance": "/v1/reports",
+        "instance": instance,
         "request_id": "5f0c2a9e41b7d380",
     }
 
 
-PROBLEM_MALFORMED_JSON = _problem(
+PROBLEM_MALFORMED_JSON = problem_example(
     400,
     "bad-request",
     "Bad Request",
     "Invalid JSON body.",
     errors=[{"field": "(body)", "pointer": "#", "detail": "Invalid JSON body."}],
 )
-PROBLEM_MALFORMED_CURSOR = _problem(
+PROBLEM_MALFORMED_CURSOR = problem_example(
     400,
     "bad-request",
     "Bad Request",
     "The cursor is malformed.",
     errors=[{"field": "cursor", "in": "query", "detail": "Malformed cursor."}],
 )
-PROBLEM_UNAUTHORIZED = _problem(
+PROBLEM_UNAUTHORIZED = problem_example(
     401, "unauthorized", "Unauthorized", "The credential is invalid or revoked."
 )
-PROBLEM_FORBIDDEN = _problem(
+PROBLEM_FORBIDDEN = problem_example(
     403, "forbidden", "Forbidden", "This API key lacks the scope reports:write."
 )
-PROBLEM_NOT_FOUND = _problem(404, "not-found", "Not Found", "No report rep_mfrggzdfmztwq2lk.")
-PROBLEM_TOO_LARGE = _problem(
+PROBLEM_NOT_FOUND = problem_example(
+    404, "not-found", "Not Found", "No report rep_mfrggzdfmztwq2lk."
+)
+PROBLEM_TOO_LARGE = problem_example(
     413, "payload-too-large", "Request Entity Too Large", "The body is larger than 262144 bytes."
 )
-PROBLEM_MEDIA_TYPE = _problem(
+PROBLEM_MEDIA_TYPE = problem_example(
     415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json."
 )
-PROBLEM_INVALID = _problem(
+PROBLEM_INVALID = problem_example(
     422,
     "validation-error",
     "Unprocessable Entity",

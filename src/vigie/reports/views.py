@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
+from functools import partial
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vigie import auth, web
-from vigie.errors import PROBLEM_JSON, ProblemSchema
+from vigie.errors import documented_problem
 from vigie.idempotency.decorator import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
 from vigie.pagination import next_link
 from vigie.reports import examples as ex
@@ -54,15 +54,7 @@ LINK_HEADER = {
 REPORT_SCHEMA = ReportSchema()
 
 
-def problem(status: int, **examples: dict[str, Any]) -> Any:
-    """Document a problem+json response with named examples."""
-    return blp.alt_response(
-        status,
-        schema=ProblemSchema,
-        content_type=PROBLEM_JSON,
-        description=HTTPStatus(status).phrase,
-        examples={name: {"value": value} for name, value in examples.items()},
-    )
+problem = partial(documented_problem, blp)  # @problem(status, name=example, ...)
 
 
 def write_errors(func: Any) -> Any:
