@@ -206,3 +206,44 @@ def post_report(client: FlaskClient) -> Callable[..., Any]:
         )
 
     return send
+
+
+# -- real HTTP receivers and worker processes (webhooks, forwarding) ----------------
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[..., Any]]:
+    """Start webhook receivers on 127.0.0.1: `receivers(delay=0.4)`; all stop after the test."""
+    from webhook_receiver import Receiver, start_receiver
+
+    started = []
+
+    def make(**kwargs: Any) -> Receiver:
+        receiver = Receiver(**kwargs)
+        server, _ = start_receiver(receiver)
+        started.append(server)
+        return receiver
+
+    yield make
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def workers() -> Iterator[Callable[..., Any]]:
+    """Start `vigie worker` processes: `workers(config, **env)`; any still running is killed."""
+    from webhook_receiver import start_worker
+
+    started = []
+
+    def start(config: Any, **env: str) -> Any:
+        process = start_worker(config, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -23,29 +23,13 @@ from vigie.webhooks.models import (
     WebhookDispatch,
     WebhookEndpoint,
 )
-from webhook_receiver import Receiver, payload_types, start_receiver
+from webhook_receiver import payload_types
 
 PARTNER_NAME = "Gîtes de France Sud"
 REPORTER = {"name": "Jeanne Témoin", "phone": "+33 6 12 34 56 78", "email": "jeanne@example.org"}
 DESCRIPTION = "Cinq jeunes femmes logées au 3 rue des Lilas, une semble mineure."
 NOTE = "Appel du 115 : deux places ce soir"
 CONTACT = "Permanence MIPROF, +33 1 40 00 00 00"
-
-
-@pytest.fixture
-def receivers():
-    started = []
-
-    def make(**kwargs):
-        receiver = Receiver(**kwargs)
-        server, _ = start_receiver(receiver)
-        started.append(server)
-        return receiver
-
-    yield make
-    for server in started:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

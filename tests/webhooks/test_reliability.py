@@ -22,10 +22,7 @@ from vigie.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookDispat
 from vigie.worker import PeriodicJob, build_scheduler
 from webhook_receiver import (
     RUNS,
-    Receiver,
     count_run,
-    start_receiver,
-    start_worker,
     stop_worker,
     wait_until,
 )
@@ -38,38 +35,6 @@ ON_POSTGRES = os.environ.get("VIGIE_TEST_DATABASE_URL", "").startswith("postgres
 @pytest.fixture
 def config(app):
     return app.extensions["vigie.config"]
-
-
-@pytest.fixture
-def receivers():
-    started = []
-
-    def make(**kwargs):
-        receiver = Receiver(**kwargs)
-        server, _ = start_receiver(receiver)
-        started.append(server)
-        return receiver
-
-    yield make
-    for server in started:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def workers():
-    started = []
-
-    def start(config, **env):
-        process = start_worker(config, **env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def _endpoint(client, actor, receiver, events=("webhook.test", "report.received")):
