@@ -105,11 +105,15 @@ def list_(*, session: Session) -> list[NetworkState]:
             .group_by(Shelter.network_id)
         ).all()
     )
+    intakes = webhooks.network_intakes(session=session)
+    deliveries = webhooks.counts_by_endpoint(
+        session=session, endpoint_ids=[e.id for e in intakes.values()]
+    )
     states = []
     for network in session.scalars(select(ShelterNetwork).order_by(ShelterNetwork.id)):
-        intake = webhooks.network_intake(session=session, shelter_network_id=network.id)
-        deliveries = webhooks.counts(session=session, endpoint_id=intake.id) if intake else {}
-        states.append(NetworkState(network, intake, members.get(network.id, 0), deliveries))
+        intake = intakes.get(network.id)
+        counts = deliveries.get(intake.id, {}) if intake else {}
+        states.append(NetworkState(network, intake, members.get(network.id, 0), counts))
     return states
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -191,6 +191,18 @@ def get_endpoint(
     )
 
 
+def network_intakes(*, session: Session) -> dict[int, WebhookEndpoint]:
+    """Every shelter network's intake endpoint, by network id (revoked networks have none)."""
+    query = (
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.shelter_network_id.is_not(None), WebhookEndpoint.deleted_at.is_(None)
+        )
+        .order_by(WebhookEndpoint.id)  # the newest last, so it wins as network_intake's does
+    )
+    return {e.shelter_network_id: e for e in session.scalars(query) if e.shelter_network_id}
+
+
 def network_intake(*, session: Session, shelter_network_id: int) -> WebhookEndpoint | None:
     """A shelter network's intake endpoint (None once the network is revoked)."""
     return session.scalar(
@@ -365,9 +377,22 @@ def retry_delivery(
     return delivery
 
 
-def counts(*, session: Session, endpoint_id: int | None = None) -> dict[str, int]:
-    """Deliveries by status (operations), of every endpoint or of one."""
+def counts(*, session: Session) -> dict[str, int]:
+    """Deliveries by status (operations), of every endpoint."""
     query = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
-    if endpoint_id is not None:
-        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     return {status: n for status, n in session.execute(query)}
+
+
+def counts_by_endpoint(
+    *, session: Session, endpoint_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
+    """Deliveries by status of each of these endpoints, in one query."""
+    found: dict[int, dict[str, int]] = {}
+    query = (
+        select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
+        .where(WebhookDelivery.endpoint_id.in_(list(endpoint_ids)))
+        .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
+    )
+    for endpoint_id, status, n in session.execute(query):
+        found.setdefault(endpoint_id, {})[status] = n
+    return found
