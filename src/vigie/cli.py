@@ -331,6 +331,34 @@ def operator_rotate_token(name: str, as_json: bool) -> None:
     _emit(as_json, payload, f"new token for {payload['id']} (shown once): {token}")
 
 
+# -- reports ------------------------------------------------------------------
+
+
+@main.group()
+def report() -> None:
+    """Reports: data-protection requests."""
+
+
+@report.command("erase")
+@click.argument("report_id")
+@click.option(
+    "--reason", required=True, help="Why (e.g. the request's reference); no personal data."
+)
+@json_option
+@with_appcontext
+def report_erase(report_id: str, reason: str, as_json: bool) -> None:
+    """Erase the personal fields of the closed report REPORT_ID, as retention does (audited)."""
+    from vigie.triage import erasure
+
+    with _unit() as session:
+        erased = erasure.erase(session=session, report_id=report_id, who=_cli_who(), reason=reason)
+        payload = {
+            "id": erased.public_id,
+            "erased_at": erased.purged_at.isoformat() if erased.purged_at else None,
+        }
+    _emit(as_json, payload, f"{payload['id']}: personal fields erased")
+
+
 # -- shelter networks ---------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from vigie.audit.service import Who
 from vigie.outbox import service as outbox
 from vigie.reports.models import Report
 from vigie.runtime import Runtime
-from vigie.triage.models import Note, Referral, Transition
+from vigie.triage.erasure import erase_personal_fields
 from vigie.triage.service import open_only
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,7 @@ def escalate_overdue(runtime: Runtime) -> int:
 def purge_expired(runtime: Runtime) -> int:
     """Erase the personal fields of reports closed more than `retention_days` ago.
 
-    Kept: everything the indicators use (dates, priority, status, context, département,
-    indicators, counts of persons, referrals' type and outcome, closure reason).
-    Erased: description, contact, listing/booking/flight references and their blind
-    indexes, notes, move comments and referral notes. One audit entry per report.
+    What is kept and erased: `vigie.triage.erasure`. One audit entry per report.
     """
     days = runtime.config.retention_days
     total = 0
@@ -118,29 +115,7 @@ def purge_expired(runtime: Runtime) -> int:
                     .with_for_update(skip_locked=True)
                 )
             )
-            ids = [r.id for r in reports]
-            for report in reports:
-                report.description_enc = None
-                report.contact_enc = None
-                report.listing_reference_enc = None
-                report.listing_index = None
-                report.booking_reference_enc = None
-                report.flight_number_enc = None
-                report.flight_index = None
-                report.commune = None
-                report.lat = None
-                report.lon = None
-                report.purged_at = now
-            if ids:
-                session.execute(update(Note).where(Note.report_id.in_(ids)).values(body_enc=None))
-                session.execute(
-                    update(Transition).where(Transition.report_id.in_(ids)).values(comment_enc=None)
-                )
-                session.execute(
-                    update(Referral)
-                    .where(Referral.report_id.in_(ids))
-                    .values(note_enc=None, languages=[])
-                )
+            erase_personal_fields(session=session, reports=reports, now=now)
             for report in reports:
                 audit.record(
                     session=session,
