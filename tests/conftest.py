@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from payloads import stay_report
+from topology import nginx_path
 from vigie import clock, migrate
 from vigie.app import create_app
 from vigie.audit.service import Who
@@ -42,7 +43,8 @@ def _engine_name() -> str:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In CI (VIGIE_TEST_REQUIRE_ALL=1) a missing PostgreSQL or browser is a failure, not a skip."""
+    """In CI (VIGIE_TEST_REQUIRE_ALL=1) a missing PostgreSQL, browser or nginx is a failure,
+    not a skip."""
     if os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1":
         return
     missing = []
@@ -50,6 +52,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing.append("VIGIE_TEST_POSTGRES_URL is not set")
     if not chromium_path():
         missing.append("Chromium is not on the PATH")
+    if not nginx_path():
+        missing.append("nginx is not installed")
     if missing:
         pytest.exit("VIGIE_TEST_REQUIRE_ALL=1 but " + "; ".join(missing), returncode=3)
 

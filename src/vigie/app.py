@@ -30,6 +30,7 @@ from vigie.webhooks import views as webhooks
 log = logging.getLogger("vigie.request")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = ("application/json",)
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class UnsupportedMediaType(Problem):
@@ -140,6 +141,8 @@ def _finish_request(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
+    if response.mimetype != "text/html":  # data, never a page: nothing may run or frame it
+        response.headers.setdefault("Content-Security-Policy", API_POLICY)
     started = g.get("started")
     partner = g.get("partner")
     log.info(

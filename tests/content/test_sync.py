@@ -110,7 +110,7 @@ def test_if_modified_since_and_validators(client, partner, publish):
     assert not first.headers["ETag"].startswith("W/")
     assert "public" in first.headers["Cache-Control"]
     assert "max-age=" in first.headers["Cache-Control"]
-    assert first.headers["Vary"] == "Accept-Language"
+    assert first.headers["Vary"] == "Accept-Language, Authorization"
     since = first.headers["Last-Modified"]
     second = client.get(
         f"/v1/content/{item['id']}", headers={**partner.headers, "If-Modified-Since": since}

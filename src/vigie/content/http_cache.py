@@ -127,7 +127,9 @@ def _respond(
         "ETag": f'"{rep.etag}"',
         "Last-Modified": http_date(rep.last_modified),
         "Cache-Control": state.cache_control,
-        "Vary": "Accept-Language",
+        # Every content request carries a key: a shared cache keeps one copy per key, so it
+        # never answers a request without one (RFC 9111 3.5 lets it store with `public`).
+        "Vary": "Accept-Language, Authorization",
     }
     if modified:
         headers["Content-Language"] = rep.content_language
