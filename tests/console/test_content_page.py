@@ -75,7 +75,7 @@ def test_the_list_shows_each_item_with_its_status(editor, draft):
     assert f'href="/console/contents/{draft}"' in html
     assert "Repérer les signes à bord" in html
     assert "Brouillon" in html
-    assert "anglais, français" in html
+    assert "français, anglais" in html
     assert_same_origin_only(html, "contents")
 
 
@@ -91,6 +91,8 @@ def test_the_item_page_previews_the_saved_draft_with_the_apis_sanitiser(editor, 
     assert "Appelez le <strong>17</strong>." in html  # the API's rendering (render.to_html)
     assert 'name="body_markdown"' in html
     assert "Publier" in html
+    assert "personnel navigant" in html  # the audiences in French
+    assert html.index("Traduction : français") < html.index("Traduction : anglais")
     assert_same_origin_only(html, "item")
 
 

@@ -43,9 +43,11 @@ EXPECTED = {
     "console.content_translation": EDITORS,
     "console.content_publish": EDITORS,
     "console.content_retire": EDITORS,
+    "console.accounts_page": ADMINS,
+    "console.account_disable": ADMINS,
 }
 # Ids of the other pages: unknown ones (404 for the roles admitted, 403 before for the others).
-OTHER_IDS = {"shelter_id": "shl_unknown", "item_id": "cnt_unknown"}
+OTHER_IDS = {"shelter_id": "shl_unknown", "item_id": "cnt_unknown", "operator_id": "opr_unknown"}
 SECRET_TEXT = "Description that only triage may read"
 
 

@@ -7,7 +7,8 @@ renders a template; no business rule lives here. Who is logged in is Flask-Login
 (`security.py`), CSRF tokens Flask-WTF's, password hashes argon2-cffi's (`vigie.credentials`).
 
 Pages: the login page, the queue (`queue.py`), one report (`report.py`), the shelter
-directory (`shelters.py`) and the editors' content (`content.py`). Each page declares the
+directory (`shelters.py`), the editors' content (`content.py`) and, for admins, the staff
+accounts (`accounts.py`). Each page declares the
 roles it admits with `security.allow`.
 """
 
@@ -16,14 +17,23 @@ from __future__ import annotations
 from flask import Flask
 
 from vigie.config import Config
-from vigie.console import account, content, labels, queue, report, security, shelters
+from vigie.console import (
+    account,
+    accounts,
+    content,
+    labels,
+    queue,
+    report,
+    security,
+    shelters,
+)
 from vigie.console.blueprint import blp
 
 __all__ = ["BLUEPRINT", "init_app"]
 
 BLUEPRINT = blp.name
 # importing the pages registers their routes on `blp`
-_PAGES = (account, queue, report, shelters, content)
+_PAGES = (account, queue, report, shelters, content, accounts)
 
 
 def init_app(app: Flask, config: Config) -> None:

@@ -37,6 +37,7 @@ NAV = (
     ("console.queue_page", "File d'attente", security.TRIAGE),
     ("console.shelters_page", "Hébergements", ("operator", "admin")),
     ("console.contents_page", "Contenus", ("editor",)),
+    ("console.accounts_page", "Comptes", ("admin",)),
 )
 
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."

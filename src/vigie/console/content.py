@@ -40,6 +40,14 @@ KINDS = {
     "announcement": "Annonce",
     "video": "Vidéo",
 }
+AUDIENCES = {
+    "hosts": "hôtes",
+    "hotel_staff": "personnel hôtelier",
+    "travellers": "voyageurs",
+    "cabin_crew": "personnel navigant",
+    "ground_staff": "personnel au sol",
+    "general_public": "grand public",
+}
 BAD_CURSOR = "Le lien de page n'est plus valide ; la liste est affichée depuis le début."
 
 
@@ -52,7 +60,18 @@ def language(tag: str) -> str:
 
 
 def _tables() -> dict[str, Any]:
-    return {"CONTENT_STATUSES": CONTENT_STATUSES, "CONTENT_KINDS": KINDS, "language": language}
+    return {
+        "CONTENT_STATUSES": CONTENT_STATUSES,
+        "CONTENT_KINDS": KINDS,
+        "AUDIENCES": AUDIENCES,
+        "language": language,
+        "french_first": french_first,
+    }
+
+
+def french_first(tags: Any) -> list[str]:
+    """Locales with French first (the one publishing requires), then by tag."""
+    return sorted(tags, key=lambda tag: (tag != "fr", tag))
 
 
 @blp.get("/contents")
@@ -79,6 +98,7 @@ def _item_page(item: ContentItem, editing: dict[str, Any] | None = None, status:
         "console/content_item.html",
         item=item,
         drafts=drafts,
+        locales=french_first(drafts),
         editing=editing or {},
         **_tables(),
     )
