@@ -15,6 +15,9 @@ PUBLIC = "public"
 ANY_STAFF = frozenset(ROLES)
 TRIAGE = frozenset({"operator", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
+SHELTER_READERS = frozenset({"operator", "supervisor", "admin"})
+ADMINS = frozenset({"admin"})
+EDITORS = frozenset({"editor"})
 
 EXPECTED = {
     "console.static": PUBLIC,
@@ -33,7 +36,18 @@ EXPECTED = {
     "console.note": TRIAGE,
     "console.takeover": SUPERVISORS,
     "console.reopen": SUPERVISORS,
+    "console.shelters_page": SHELTER_READERS,
+    "console.shelter_capacity": ADMINS,
+    "console.contents_page": EDITORS,
+    "console.content_page": EDITORS,
+    "console.content_translation": EDITORS,
+    "console.content_publish": EDITORS,
+    "console.content_retire": EDITORS,
+    "console.accounts_page": ADMINS,
+    "console.account_disable": ADMINS,
 }
+# Ids of the other pages: unknown ones (404 for the roles admitted, 403 before for the others).
+OTHER_IDS = {"shelter_id": "shl_unknown", "item_id": "cnt_unknown", "operator_id": "opr_unknown"}
 SECRET_TEXT = "Description that only triage may read"
 
 
@@ -46,6 +60,7 @@ def _calls(app, report_id):
     calls = []
     for rule in _console_rules(app):
         values = {"report_id": report_id} if "report_id" in rule.arguments else {}
+        values.update({k: v for k, v in OTHER_IDS.items() if k in rule.arguments})
         if "filename" in rule.arguments:
             values["filename"] = "console.css"
         _, path = rule.build(values)

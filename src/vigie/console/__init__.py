@@ -6,8 +6,10 @@ it parses its form, calls the same service function the API view calls, commits 
 renders a template; no business rule lives here. Who is logged in is Flask-Login's work
 (`security.py`), CSRF tokens Flask-WTF's, password hashes argon2-cffi's (`vigie.credentials`).
 
-Pages of this first slice: the login page, the queue (`queue.py`) and one report
-(`report.py`). Each page declares the roles it admits with `security.allow`.
+Pages: the login page, the queue (`queue.py`), one report (`report.py`), the shelter
+directory (`shelters.py`), the editors' content (`content.py`) and, for admins, the staff
+accounts (`accounts.py`). Each page declares the
+roles it admits with `security.allow`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ from __future__ import annotations
 from flask import Flask
 
 from vigie.config import Config
-from vigie.console import account, labels, queue, report, security
+from vigie.console import (
+    account,
+    accounts,
+    content,
+    labels,
+    queue,
+    report,
+    security,
+    shelters,
+)
 from vigie.console.blueprint import blp
 
 __all__ = ["BLUEPRINT", "init_app"]
 
 BLUEPRINT = blp.name
-_PAGES = (account, queue, report)  # importing them registers their routes on `blp`
+# importing the pages registers their routes on `blp`
+_PAGES = (account, queue, report, shelters, content, accounts)
 
 
 def init_app(app: Flask, config: Config) -> None:

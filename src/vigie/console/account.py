@@ -33,7 +33,12 @@ from vigie.operators import service as operators
 log = logging.getLogger("vigie.console")
 
 # The navigation: (endpoint, link text, roles). Pages of later slices add their line here.
-NAV = (("console.queue_page", "File d'attente", security.TRIAGE),)
+NAV = (
+    ("console.queue_page", "File d'attente", security.TRIAGE),
+    ("console.shelters_page", "Hébergements", ("operator", "admin")),
+    ("console.contents_page", "Contenus", ("editor",)),
+    ("console.accounts_page", "Comptes", ("admin",)),
+)
 
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 
@@ -60,8 +65,11 @@ def _labels() -> dict[str, Any]:
 
 
 def _landing() -> str:
-    if security.current().has_role(*security.TRIAGE):
-        return url_for("console.queue_page")
+    """The first page of the navigation the staff member may open (the queue for triage)."""
+    user = security.current()
+    for endpoint, _text, roles in NAV:
+        if user.has_role(*roles):
+            return url_for(endpoint)
     return url_for("console.home")
 
 
