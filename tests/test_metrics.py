@@ -272,10 +272,11 @@ def test_the_worker_serves_its_delivery_attempts_by_outcome(
 
 @pytest.mark.slow
 def test_gunicorn_workers_figures_are_summed(tmp_path):
-    directory = tmp_path / "multiproc"
-    env = {"VIGIE_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    # `vigie serve` makes its own multiprocess directory: in TMPDIR, to find it here
+    env = {"VIGIE_METRICS_TOKEN": TOKEN, "TMPDIR": str(tmp_path)}
     requests = 240
     with vigie_server(tmp_path, workers=2, env=env) as server:
+        [directory] = tmp_path.glob("vigie-metrics-*")
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(lambda _: _get(server.url + "/readyz")[0], range(requests)))
         assert statuses == [200] * requests
@@ -292,6 +293,7 @@ def test_gunicorn_workers_figures_are_summed(tmp_path):
     assert total == requests
     assert sum(per_process) == requests
     assert len([n for n in per_process if n > 0]) == 2, per_process  # both workers served some
+    assert not directory.exists()  # removed when gunicorn exits
 
 
 def _served(path: Any, route: str) -> float:
