@@ -484,7 +484,9 @@ def shelter_network_revoke(network_id: str, as_json: bool) -> None:
 # -- processes ----------------------------------------------------------------
 
 
-@main.command("serve")
+# No app in the gunicorn master: each worker builds its own after the fork, and importing
+# prometheus_client here, before server.py sets its multiprocess directory, would break it.
+@main.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)

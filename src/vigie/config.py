@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "test", "production")
 SECRET_FIELDS = ("secret_key", "data_key")
+HIDDEN_FIELDS = (*SECRET_FIELDS, "metrics_token")  # never shown by repr (logs, tracebacks)
 # VIGIE_* variables that are not configuration keys: where the config files are, the base URL
 # the README's quickstart uses on the client side, and the test and benchmark harnesses'.
 NOT_KEYS = ("VIGIE_CONFIG_DIR", "VIGIE_URL")
@@ -79,10 +80,14 @@ class Config:
     worker_per_endpoint_concurrency: int = 32  # at most this many of them to one endpoint
     worker_poll_seconds: float = 0.2  # idle wait between looks for new work
     worker_shutdown_grace_seconds: float = 20.0  # SIGTERM: time given to in-flight sends
+    # -- metrics for operators (docs/DEPLOYMENT.md): off unless a token is set --
+    metrics_token: str = field(default="", repr=False)  # Bearer token of /metrics; empty: off
+    metrics_worker_host: str = "127.0.0.1"  # where `vigie worker` serves its own /metrics
+    metrics_worker_port: int = 0  # 0: the worker serves no metrics
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{f.name}={'***' if f.name in SECRET_FIELDS else getattr(self, f.name)!r}"
+            f"{f.name}={'***' if f.name in HIDDEN_FIELDS else getattr(self, f.name)!r}"
             for f in fields(self)
         )
         return f"Config({shown})"

@@ -18,7 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from vigie import clock, periodic
+from vigie import clock, metrics, periodic
 from vigie.errors import log_failure
 from vigie.idempotency import jobs as idempotency_jobs
 from vigie.runtime import Runtime
@@ -66,8 +66,10 @@ def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None
             )
             if ran:
                 log.info("periodic job ran", extra={"job": job.name})
+                metrics.job_ran(job.name)
         except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
             log_failure(log, "periodic job failed", exc, job=job.name)
+            metrics.job_ran(job.name, failed=True)
 
     return run_job
 
@@ -105,7 +107,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     scheduler.start()
     log.info("worker started", extra={"worker": deliverer.owner})
     try:
-        deliverer.run(stop)
+        with metrics.worker_endpoint(runtime.config):
+            deliverer.run(stop)
     finally:
         scheduler.shutdown(wait=True)
         log.info("worker stopped", extra={"worker": deliverer.owner})

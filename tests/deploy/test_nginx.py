@@ -159,6 +159,14 @@ def test_nginx_refusals_are_problem_documents(topology, request_bytes, status, s
     assert headers["strict-transport-security"].startswith("max-age=63072000")
 
 
+def test_metrics_are_not_served_through_the_proxy(topology):
+    proxy, _ = topology
+    with proxy.session() as session:
+        response = session.get(proxy.url + "/metrics")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
 def test_answers_carry_hsts_and_no_server_version(topology):
     proxy, _ = topology
     with proxy.session() as session:
