@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -40,8 +41,14 @@ def state(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(alembic_config())
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+    chatty = logging.getLogger("alembic.runtime.migration")  # "Context impl …": not news here
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        chatty.setLevel(level)
     heads = set(scripts.get_heads())
     if current == heads:
         return None
