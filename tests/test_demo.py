@@ -168,6 +168,6 @@ def test_a_restarted_demo_keeps_and_reprints_its_keys_apart_from_the_logs(tmp_pa
     # (the loopback warning among them) come before it.
     banner = _banner(second)
     assert not [line for line in banner if line.startswith("{")]
-    assert f"  export VIGIE_URL=http://127.0.0.1:{port} VIGIE_KEY={key}" in banner
+    assert f"  export VIGIE_URL=http://127.0.0.1:{port} KEY={key}" in banner
     before = second[: second.index("Vigie demo")]
     assert "VIGIE_WEBHOOK_ALLOW_PRIVATE is on" in before

@@ -296,7 +296,7 @@ def banner(url: str, credentials_path: Path, found: dict[str, Any]) -> str:
             "  development only (see docs/webhooks.md, 'Receive webhooks on your laptop').",
             "",
             "For the guides' examples, in another terminal:",
-            f"  export VIGIE_URL={url} VIGIE_KEY={partner_keys[0]['api_key']}",
+            f"  export VIGIE_URL={url} KEY={partner_keys[0]['api_key']}",
             f"Try: curl -s {url}/v1/indicators | head -c 300",
             "Stop with Ctrl-C.",
             rule,
