@@ -79,7 +79,6 @@ def with_app(migrated: bool = True) -> Callable[[F], F]:
     return decorate
 
 
-
 def _runtime() -> Runtime:
     rt: Runtime = current_app.extensions["vigie"]
     return rt

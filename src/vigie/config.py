@@ -4,9 +4,9 @@ Every key is a typed field of `Config` with its default below. A process reads, 
 winning: those defaults, then its environment's own (`ENVIRONMENT_DEFAULTS`), then
 `$VIGIE_CONFIG_DIR/<env>.toml` if that variable is set and the file exists, then `VIGIE_<KEY>`
 environment variables, then explicit overrides (tests). Everything ships inside the package:
-an installed Vigie runs from any folder with no file beside it. Each value is checked against its field's type;
-an unknown key, an unknown `VIGIE_*` variable or a value of the wrong type stops start-up
-with the key named (a mistyped key must never fall back silently to a default).
+an installed Vigie runs from any folder with no file beside it. Each value is checked against
+its field's type; an unknown key, an unknown `VIGIE_*` variable or a value of the wrong type
+stops start-up with the key named (a mistyped key must never fall back silently to a default).
 """
 
 from __future__ import annotations

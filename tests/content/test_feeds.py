@@ -173,9 +173,10 @@ def test_each_atom_feed_has_its_own_id_and_entries_link_their_json(client, partn
     }
     assert len(set(ids.values())) == len(ids), ids
     # The id is the feed's, not the URL's: the same filter in another order, the same feed.
-    assert atom("locale=en&kind=poster&audience=hosts").feed.id == ids[
-        "audience=hosts&kind=poster&locale=en"
-    ]
+    assert (
+        atom("locale=en&kind=poster&audience=hosts").feed.id
+        == ids["audience=hosts&kind=poster&locale=en"]
+    )
 
     entry = atom("audience=cabin_crew&locale=en").entries[0]
     (alternate,) = [link for link in entry.links if link.rel == "alternate"]

@@ -176,5 +176,7 @@ def test_updated_since_without_a_usable_offset_says_how_to_write_one(client, par
     assert error["field"] == "updated_since"
     assert "with an offset, Z or +01:00" in error["detail"]
     assert "URL-encode the + as %2B" in error["detail"]
-    encoded = client.get(f"{path}?updated_since=2026-11-20T22:40:00%2B01:00", headers=partner.headers)
+    encoded = client.get(
+        f"{path}?updated_since=2026-11-20T22:40:00%2B01:00", headers=partner.headers
+    )
     assert encoded.status_code == 200

@@ -96,7 +96,9 @@ def test_errors_about_items_of_a_list_all_point_at_the_item(partner, post_report
         ("indicators[1]", "#/indicators/1"),
     ]
     by_field = {e["field"]: e["detail"] for e in errors}
-    assert by_field["indicators[0]"] == "seated_apart_but_watched applies to flight reports, not stay."
+    assert (
+        by_field["indicators[0]"] == "seated_apart_but_watched applies to flight reports, not stay."
+    )
 
 
 def test_flight_report_needs_iata_codes(partner, post_report):

@@ -248,7 +248,9 @@ def test_testing_a_disabled_endpoint_is_409(client, partner):
 
 
 def test_the_409_of_a_test_is_documented(client):
-    operation = client.get("/openapi.json").json["paths"]["/v1/webhooks/endpoints/{endpoint_id}/test"]
+    operation = client.get("/openapi.json").json["paths"][
+        "/v1/webhooks/endpoints/{endpoint_id}/test"
+    ]
     assert "409" in operation["post"]["responses"]
 
 

@@ -211,9 +211,7 @@ def _misplaced_indicators(context: str, codes: list[str]) -> dict[int, list[str]
     for position, code in enumerate(codes):
         indicator = INDICATOR_BY_CODE.get(code)
         if indicator and indicator.context not in ("any", context):
-            misplaced[position] = [
-                f"{code} applies to {indicator.context} reports, not {context}."
-            ]
+            misplaced[position] = [f"{code} applies to {indicator.context} reports, not {context}."]
     return misplaced
 
 
