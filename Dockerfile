@@ -4,7 +4,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     VIGIE_ENV=production \
-    VIGIE_CONFIG_DIR=/app/config \
     VIGIE_VAR_DIR=/app/var
 
 WORKDIR /app
@@ -14,7 +13,6 @@ RUN groupadd --system --gid 10001 vigie \
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY integrations ./integrations
-COPY config ./config
 # The project itself, with its pinned lower bounds from pyproject.toml (not a registry name).
 # hadolint ignore=DL3013
 RUN pip install --no-cache-dir ".[postgres]" \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,16 +57,12 @@ def _console_login(url: str, name: str, password: str) -> str:
     return str(redirect.value.headers["Location"])
 
 
-@pytest.fixture
-def demo(tmp_path):
-    port = free_port()
+@contextlib.contextmanager
+def running_demo(directory: Path, port: int, out: Path) -> Iterator[str]:
+    """`vigie demo` with its state in `directory`; yields what it printed once it is ready.
+    Nothing allows private webhook URLs here: the demo does it itself."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
-    env |= {
-        "VIGIE_VAR_DIR": str(tmp_path / "var"),
-        "VIGIE_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver listens on loopback
-        "VIGIE_WORKER_POLL_SECONDS": "0.1",
-    }
-    out = tmp_path / "demo.out"
+    env |= {"VIGIE_VAR_DIR": str(directory / "var"), "VIGIE_WORKER_POLL_SECONDS": "0.1"}
     with out.open("w") as sink:
         process = subprocess.Popen(
             [VIGIE, "demo", "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT
@@ -74,16 +72,23 @@ def demo(tmp_path):
         while "Stop with Ctrl-C." not in out.read_text() and time.monotonic() < deadline:
             assert process.poll() is None, out.read_text()
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", out.read_text()
+        yield out.read_text()
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    with running_demo(tmp_path, port, tmp_path / "demo.out") as printed:
+        yield f"http://127.0.0.1:{port}", printed
+
+
 def test_demo_prints_keys_and_serves_api_content_and_webhooks(demo):
     url, printed = demo
     assert f"{url}/docs" in printed
-    keys = re.findall(r"(vk_[A-Za-z0-9_-]{40,})", printed)
+    keys = list(dict.fromkeys(re.findall(r"(vk_[A-Za-z0-9_-]{40,})", printed)))
     tokens = re.findall(r"(vo_[A-Za-z0-9_-]{40,})", printed)
     assert len(keys) == 3
     assert len(tokens) == 4
@@ -131,3 +136,38 @@ def test_demo_prints_keys_and_serves_api_content_and_webhooks(demo):
     status, shelters = _call(f"{url}/v1/shelters", supervisor)
     assert status == 200
     assert len(shelters) == 3
+
+
+def _banner(printed: str) -> list[str]:
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Vigie demo"))
+    end = next(i for i, line in enumerate(lines) if line == "Stop with Ctrl-C.")
+    return lines[start : end + 1]
+
+
+def test_a_restarted_demo_keeps_and_reprints_its_keys_apart_from_the_logs(tmp_path):
+    port = free_port()
+    with running_demo(tmp_path, port, tmp_path / "first.out") as first:
+        pass
+    with running_demo(tmp_path, port, tmp_path / "second.out") as second:
+        key = re.findall(r"(vk_[A-Za-z0-9_-]{40,})", second)[0]
+        status, _ = _call(f"http://127.0.0.1:{port}/v1/reports", key)
+        assert status == 200
+
+    def credentials(printed: str) -> list[str]:
+        found = re.findall(r"\b((?:vk|vo)_[A-Za-z0-9_-]{40,}|demo-[\w-]{16}$)", printed, re.M)
+        return list(dict.fromkeys(found))
+
+    assert len(credentials(first)) == 3 + 4 + 4
+    assert credentials(second) == credentials(first)
+    kept = tmp_path / "var" / "demo-credentials.json"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert f"Kept in {kept}" in second
+
+    # The banner is in one piece: no JSON log line in the middle of it; the start-up logs
+    # (the loopback warning among them) come before it.
+    banner = _banner(second)
+    assert not [line for line in banner if line.startswith("{")]
+    assert f"  export VIGIE_URL=http://127.0.0.1:{port} KEY={key}" in banner
+    before = second[: second.index("Vigie demo")]
+    assert "VIGIE_WEBHOOK_ALLOW_PRIVATE is on" in before

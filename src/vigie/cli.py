@@ -1,24 +1,33 @@
-"""`vigie`: a Click group on top of Flask's CLI; each command is a thin call into a service."""
+"""`vigie`: a plain Click group; each command is a thin call into a service.
+
+The app is built lazily, by the commands that need it: `vigie --help` and every `--help`
+read no configuration and write nothing (no var/, no generated secrets). A command that
+needs the database refuses, in one line, to run on one that is not migrated. No error
+prints a traceback unless `vigie --debug` asked for it.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from vigie.errors import Problem
 from vigie.runtime import Runtime
 
+F = TypeVar("F", bound=Callable[..., Any])
+APP = "vigie.app"  # where a command's app is kept in the root context's meta
 
-def _create_app() -> Any:
+
+def _create_app() -> Flask:
     from vigie.app import create_app
     from vigie.config import ConfigError
 
@@ -26,6 +35,48 @@ def _create_app() -> Any:
         return create_app()
     except ConfigError as exc:  # a refusal to start, not a crash: say why, no traceback
         raise click.ClickException(str(exc)) from None
+
+
+def _app() -> Flask:
+    """The app of this invocation: the one a test hands over (Flask's `test_cli_runner`
+    passes a ScriptInfo), else one built now, once."""
+    from flask.cli import ScriptInfo
+
+    context = click.get_current_context()
+    info = context.find_object(ScriptInfo)
+    if info is not None:
+        app: Flask = info.load_app()
+        return app
+    meta = context.find_root().meta
+    if APP not in meta:
+        meta[APP] = _create_app()
+    built: Flask = meta[APP]
+    return built
+
+
+def _require_migrated(app: Flask) -> None:
+    from vigie import migrate
+
+    state = migrate.state(app.extensions["vigie"].db.engine)
+    if state is not None:
+        raise click.ClickException(state)
+
+
+def with_app(migrated: bool = True) -> Callable[[F], F]:
+    """Run the command inside the app's context; by default refuse an un-migrated database."""
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            app = _app()
+            if migrated:
+                _require_migrated(app)
+            with app.app_context():
+                return command(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return decorate
 
 
 def _runtime() -> Runtime:
@@ -61,8 +112,26 @@ json_option: Callable[[Any], Any] = click.option(
 )
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
-def main() -> None:
+class VigieGroup(click.Group):
+    """A failure is one line on stderr and exit code 1; `--debug` shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise click.ClickException(
+                f"{type(exc).__name__}: {first_line} (vigie --debug ... shows the traceback)"
+            ) from None
+
+
+@click.group(cls=VigieGroup)
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def main(debug: bool) -> None:
     """Vigie: partner reporting API for MIPROF."""
 
 
@@ -75,7 +144,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@with_appcontext
+@with_app(migrated=False)
 def db_upgrade() -> None:
     """Apply every Alembic migration."""
     from vigie import migrate
@@ -86,7 +155,7 @@ def db_upgrade() -> None:
 
 @db.command("revision")
 @click.option("-m", "--message", required=True)
-@with_appcontext
+@with_app(migrated=False)
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (developers)."""
     from vigie import migrate
@@ -118,7 +187,7 @@ embed_origin_option: Callable[[Any], Any] = click.option(
 @click.option("--slug", default=None, help="Name in the form's URL; default: from the name.")
 @embed_origin_option
 @json_option
-@with_appcontext
+@with_app()
 def partner_create(
     name: str, scopes: str, slug: str | None, embed_origins: tuple[str, ...], as_json: bool
 ) -> None:
@@ -156,7 +225,7 @@ def partner_create(
 @embed_origin_option
 @click.option("--none", "clear", is_flag=True, help="No site may frame the form any more.")
 @json_option
-@with_appcontext
+@with_app()
 def partner_set_embed_origins(
     partner_id: str, embed_origins: tuple[str, ...], clear: bool, as_json: bool
 ) -> None:
@@ -184,7 +253,7 @@ def partner_set_embed_origins(
 
 @partner.command("list")
 @json_option
-@with_appcontext
+@with_app()
 def partner_list(as_json: bool) -> None:
     """List partners (never their keys)."""
     from vigie.partners import service
@@ -215,7 +284,7 @@ def partner_list(as_json: bool) -> None:
 @partner.command("revoke")
 @click.argument("partner_id")
 @json_option
-@with_appcontext
+@with_app()
 def partner_revoke(partner_id: str, as_json: bool) -> None:
     """Revoke a partner and all its keys, effective on the next request."""
     from vigie.partners import service
@@ -229,7 +298,7 @@ def partner_revoke(partner_id: str, as_json: bool) -> None:
 @partner.command("rotate-key")
 @click.argument("partner_id")
 @json_option
-@with_appcontext
+@with_app()
 def partner_rotate(partner_id: str, as_json: bool) -> None:
     """Issue a new API key with the same scopes; the old one stops working now."""
     from vigie.partners import service
@@ -253,7 +322,7 @@ def operator() -> None:
     "--role", required=True, type=click.Choice(["operator", "supervisor", "editor", "admin"])
 )
 @json_option
-@with_appcontext
+@with_app()
 def operator_create(name: str, role: str, as_json: bool) -> None:
     """Create a staff account; its token is printed once."""
     from vigie.operators import service
@@ -283,7 +352,7 @@ def _new_password() -> str:
 
 @operator.command("set-password")
 @click.argument("name")
-@with_appcontext
+@with_app()
 def operator_set_password(name: str) -> None:
     """Set the console password of the account NAME (or opr_ id), read from standard input."""
     from vigie.operators import service
@@ -299,7 +368,7 @@ def operator_set_password(name: str) -> None:
 @operator.command("disable")
 @click.argument("name")
 @json_option
-@with_appcontext
+@with_app()
 def operator_disable(name: str, as_json: bool) -> None:
     """Disable the account NAME (or opr_ id): its token and console sessions stop working now."""
     from vigie.operators import service
@@ -319,7 +388,7 @@ def operator_disable(name: str, as_json: bool) -> None:
 @operator.command("rotate-token")
 @click.argument("name")
 @json_option
-@with_appcontext
+@with_app()
 def operator_rotate_token(name: str, as_json: bool) -> None:
     """Issue a new API token for the account NAME (or opr_ id); the old one stops working now."""
     from vigie.operators import service
@@ -377,7 +446,7 @@ def _webhook_settings() -> Any:
 @click.option("--name", required=True)
 @click.option("--intake-url", required=True, help="Where the network receives referrals.")
 @json_option
-@with_appcontext
+@with_app()
 def shelter_network_create(name: str, intake_url: str, as_json: bool) -> None:
     """Register a network; its API key and signing secret are printed once."""
     from vigie.shelters import networks
@@ -408,7 +477,7 @@ def shelter_network_create(name: str, intake_url: str, as_json: bool) -> None:
 
 @shelter_network.command("list")
 @json_option
-@with_appcontext
+@with_app()
 def shelter_network_list(as_json: bool) -> None:
     """List networks, their intake and its deliveries (never a key or secret)."""
     from vigie.shelters import networks
@@ -451,7 +520,7 @@ def shelter_network_list(as_json: bool) -> None:
 @click.argument("network_id")
 @click.option("--url", default=None, help="A new intake URL (default: keep it).")
 @json_option
-@with_appcontext
+@with_app()
 def shelter_network_set_intake(network_id: str, url: str | None, as_json: bool) -> None:
     """Enable the intake again, at a new URL if given: what waited for it is sent."""
     from vigie.shelters import networks
@@ -471,7 +540,7 @@ def shelter_network_set_intake(network_id: str, url: str | None, as_json: bool) 
 @shelter_network.command("revoke")
 @click.argument("network_id")
 @json_option
-@with_appcontext
+@with_app()
 def shelter_network_revoke(network_id: str, as_json: bool) -> None:
     """Revoke a network's key and delete its intake: nothing more is forwarded to it."""
     from vigie.shelters import networks
@@ -492,19 +561,26 @@ def shelter_network_revoke(network_id: str, as_json: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
     """Run the API under gunicorn (never runs the scheduler)."""
+    from vigie import migrate
     from vigie.config import ConfigError, load_config
+    from vigie.db import Database
     from vigie.server import run_gunicorn
 
-    try:
-        load_config()  # refuse to start here rather than in every gunicorn worker
+    try:  # refuse to start here rather than in every gunicorn worker
+        database = Database.from_config(load_config())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-
+    try:
+        state = migrate.state(database.engine)
+    finally:
+        database.dispose()
+    if state is not None:
+        raise click.ClickException(state)
     run_gunicorn(host=host, port=port, workers=workers)
 
 
 @main.command("worker")
-@with_appcontext
+@with_app()
 def worker() -> None:
     """Deliver outbox events and run periodic jobs until SIGTERM."""
     from vigie import worker as worker_module
@@ -514,7 +590,7 @@ def worker() -> None:
 
 @main.command("openapi")
 @click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path())
-@with_appcontext
+@with_app(migrated=False)
 def openapi(output: str) -> None:
     """Write the OpenAPI document."""
     from vigie.openapi import export
@@ -528,12 +604,19 @@ def openapi(output: str) -> None:
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@with_appcontext
 def demo(host: str, port: int) -> None:
-    """Migrate, seed demo data, print the keys, and run API + worker in one process."""
-    from vigie import demo as demo_module
+    """Migrate, seed demo data, print the keys, and run API + worker in one process.
 
-    demo_module.run(current_app._get_current_object(), host=host, port=port, out=sys.stdout)  # type: ignore[attr-defined]
+    Development only: webhook receivers on this machine (loopback) are allowed.
+    """
+    from vigie import demo as demo_module
+    from vigie.config import ConfigError
+
+    try:
+        app = demo_module.create_demo_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    demo_module.run(app, host=host, port=port, out=sys.stdout)
 
 
 # -- encryption keys ----------------------------------------------------------
@@ -554,7 +637,7 @@ def keys_generate() -> None:
 
 @keys.command("rotate")
 @json_option
-@with_appcontext
+@with_app()
 def keys_rotate(as_json: bool) -> None:
     """Re-encrypt every encrypted column under the first key of VIGIE_DATA_KEY.
 
@@ -584,7 +667,7 @@ def audit() -> None:
 
 @audit.command("verify")
 @json_option
-@with_appcontext
+@with_app()
 def audit_verify(as_json: bool) -> None:
     """Check the audit log's hash chain; exits 1 at the first modified or deleted entry."""
     from vigie.audit import service
@@ -622,7 +705,7 @@ def content() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--draft", is_flag=True, help="Import as drafts, do not publish.")
 @json_option
-@with_appcontext
+@with_app()
 def content_load(path: Path, draft: bool, as_json: bool) -> None:
     """Import items from a JSON file (a list of items as the editor API takes them).
 
@@ -654,7 +737,7 @@ def webhooks() -> None:
 )
 @click.option("--description", default="")
 @json_option
-@with_appcontext
+@with_app()
 def webhooks_create(url: str, events: str, description: str, as_json: bool) -> None:
     """Register a MIPROF endpoint; its signing secret is printed once."""
     from vigie.webhooks import service
@@ -676,7 +759,7 @@ def webhooks_create(url: str, events: str, description: str, as_json: bool) -> N
 
 @webhooks.command("list")
 @json_option
-@with_appcontext
+@with_app()
 def webhooks_list(as_json: bool) -> None:
     """List MIPROF endpoints (never their secrets) and deliveries by status."""
     from vigie.webhooks import service
@@ -697,7 +780,7 @@ def webhooks_list(as_json: bool) -> None:
 
 @webhooks.command("delete")
 @click.argument("endpoint_id")
-@with_appcontext
+@with_app()
 def webhooks_delete(endpoint_id: str) -> None:
     """Delete a MIPROF endpoint."""
     from vigie.webhooks import service

@@ -1,10 +1,12 @@
 """The one place where configuration is read and the one place its defaults live.
 
 Every key is a typed field of `Config` with its default below. A process reads, later
-winning: those defaults, then `config/<env>.toml` if present, then `VIGIE_<KEY>` environment
-variables, then explicit overrides (tests). Each value is checked against its field's type;
-an unknown key, an unknown `VIGIE_*` variable or a value of the wrong type stops start-up
-with the key named (a mistyped key must never fall back silently to a default).
+winning: those defaults, then its environment's own (`ENVIRONMENT_DEFAULTS`), then
+`$VIGIE_CONFIG_DIR/<env>.toml` if that variable is set and the file exists, then `VIGIE_<KEY>`
+environment variables, then explicit overrides (tests). Everything ships inside the package:
+an installed Vigie runs from any folder with no file beside it. Each value is checked against
+its field's type; an unknown key, an unknown `VIGIE_*` variable or a value of the wrong type
+stops start-up with the key named (a mistyped key must never fall back silently to a default).
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ HIDDEN_FIELDS = (*SECRET_FIELDS, "metrics_token")  # never shown by repr (logs, 
 # the README's quickstart uses on the client side, and the test and benchmark harnesses'.
 NOT_KEYS = ("VIGIE_CONFIG_DIR", "VIGIE_URL")
 NOT_KEY_PREFIXES = ("VIGIE_TEST_", "VIGIE_BENCH_")
+
+
+# What differs by environment, on top of the defaults of `Config`.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "development": {},
+    "test": {"log_level": "WARNING"},
+    "production": {"docs_enabled": False},
+}
 
 
 class ConfigError(RuntimeError):
@@ -116,16 +126,14 @@ def defaults() -> dict[str, Any]:
 
 
 def config_dir() -> Path | None:
-    """Where the per-environment TOML files are: VIGIE_CONFIG_DIR, else the checkout's config/."""
+    """Where the operator's per-environment TOML files are: VIGIE_CONFIG_DIR, or none (never a
+    folder guessed from the working directory or the code's location)."""
     explicit = os.environ.get("VIGIE_CONFIG_DIR")
-    if explicit:
-        if not Path(explicit).is_dir():
-            raise ConfigError(f"VIGIE_CONFIG_DIR: {explicit} is not a directory")
-        return Path(explicit)
-    for candidate in (Path(__file__).resolve().parents[2] / "config", Path.cwd() / "config"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    if not explicit:
+        return None
+    if not Path(explicit).is_dir():
+        raise ConfigError(f"VIGIE_CONFIG_DIR: {explicit} is not a directory")
+    return Path(explicit)
 
 
 def _parse_bool(raw: str) -> bool:
@@ -200,7 +208,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> Config:
     env = given.get("env") or environment.get("env") or Config.env
     if env not in ENVIRONMENTS:
         raise ConfigError(f"VIGIE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(ENVIRONMENT_DEFAULTS[env])
     directory = config_dir()
     path = directory / f"{env}.toml" if directory is not None else None
     if path is not None and path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -32,3 +33,31 @@ def revision(engine: Engine, message: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True)
+
+
+def state(engine: Engine) -> str | None:
+    """None when the database is at the code's migration heads, else one line saying what to do."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    chatty = logging.getLogger("alembic.runtime.migration")  # "Context impl …": not news here
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        chatty.setLevel(level)
+    heads = set(scripts.get_heads())
+    if current == heads:
+        return None
+    if not current:
+        return "the database is not migrated: run vigie db upgrade first"
+    known = {revision.revision for revision in scripts.walk_revisions()}
+    if current <= known:
+        return "the database is not up to date: run vigie db upgrade first"
+    return (
+        f"the database is at a revision this version of Vigie does not know "
+        f"({', '.join(sorted(current - known))}): upgrade Vigie"
+    )

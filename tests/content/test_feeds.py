@@ -153,3 +153,36 @@ def test_json_feed_is_documented_as_the_object_it_is(client, partner, seeded):
     body = json.loads(served.data)
     assert isinstance(body, dict)
     assert set(schema["required"]) <= set(body)
+
+
+def test_each_atom_feed_has_its_own_id_and_entries_link_their_json(client, partner, seeded):
+    def atom(query: str):
+        response = client.get(f"/v1/content/feed.atom?{query}", headers=partner.headers)
+        assert response.status_code == 200
+        return feedparser.parse(response.data)
+
+    ids = {
+        query: atom(query).feed.id
+        for query in (
+            "locale=en",
+            "locale=fr",
+            "audience=cabin_crew&locale=en",
+            "audience=hosts&locale=en",
+            "audience=hosts&kind=poster&locale=en",
+        )
+    }
+    assert len(set(ids.values())) == len(ids), ids
+    # The id is the feed's, not the URL's: the same filter in another order, the same feed.
+    assert (
+        atom("locale=en&kind=poster&audience=hosts").feed.id
+        == ids["audience=hosts&kind=poster&locale=en"]
+    )
+
+    entry = atom("audience=cabin_crew&locale=en").entries[0]
+    (alternate,) = [link for link in entry.links if link.rel == "alternate"]
+    assert alternate.type == "application/json"  # no HTML page: an honest media type
+    path = alternate.href.split("://", 1)[1].split("/", 1)[1]
+    item = client.get(f"/{path}", headers=partner.headers)
+    assert item.status_code == 200
+    assert item.mimetype == "application/json"
+    assert f"urn:vigie:content:{item.get_json()['id']}" == entry.id

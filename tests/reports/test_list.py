@@ -164,3 +164,19 @@ def test_updated_since_out_of_range_is_422_not_500(client, partner, since):
     response = client.get(f"/v1/reports?updated_since={since}", headers=partner.headers)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "updated_since"
+
+
+@pytest.mark.parametrize("path", ["/v1/reports", "/v1/content"])
+@pytest.mark.parametrize("since", ["2026-11-20T22:40:00+01:00", "2026-11-20T22:40:00"])
+def test_updated_since_without_a_usable_offset_says_how_to_write_one(client, partner, path, since):
+    # Unencoded, the + of +01:00 arrives as a space; without an offset the instant is ambiguous.
+    response = client.get(f"{path}?updated_since={since}", headers=partner.headers)
+    assert response.status_code == 422
+    (error,) = response.get_json()["errors"]
+    assert error["field"] == "updated_since"
+    assert "with an offset, Z or +01:00" in error["detail"]
+    assert "URL-encode the + as %2B" in error["detail"]
+    encoded = client.get(
+        f"{path}?updated_since=2026-11-20T22:40:00%2B01:00", headers=partner.headers
+    )
+    assert encoded.status_code == 200

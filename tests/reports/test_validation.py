@@ -50,7 +50,11 @@ CASES = [
     ),
     ("repeated codes", _with("indicators", ["isolation", "isolation"]), "indicators"),
     ("no indicators", _with("indicators", []), "indicators"),
-    ("flight indicator in a stay", _with("indicators", ["seated_apart_but_watched"]), "indicators"),
+    (
+        "flight indicator in a stay",
+        _with("indicators", ["seated_apart_but_watched"]),
+        "indicators[0]",
+    ),
     ("future observation", _with("observed_at", FUTURE), "observed_at"),
     ("before 2000", _with("observed_at", "1999-12-31T23:00:00+00:00"), "observed_at"),
     ("no offset", _with("observed_at", "2026-11-20T22:40:00"), "observed_at"),
@@ -81,6 +85,20 @@ def test_bad_report_is_422_naming_the_field(partner, post_report, db, name, body
     assert field in [e["field"] for e in problem["errors"]], problem["errors"]
     with db.unit() as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_errors_about_items_of_a_list_all_point_at_the_item(partner, post_report):
+    # A code of another context and an unknown code: the same kind of mistake, the same form.
+    body = _with("indicators", ["seated_apart_but_watched", "bad_vibes"])
+    errors = post_report(partner, body).get_json()["errors"]
+    assert sorted((e["field"], e["pointer"]) for e in errors) == [
+        ("indicators[0]", "#/indicators/0"),
+        ("indicators[1]", "#/indicators/1"),
+    ]
+    by_field = {e["field"]: e["detail"] for e in errors}
+    assert (
+        by_field["indicators[0]"] == "seated_apart_but_watched applies to flight reports, not stay."
+    )
 
 
 def test_flight_report_needs_iata_codes(partner, post_report):

@@ -92,6 +92,17 @@ def test_report_in_to_indicators_and_a_verified_audit_log(
     )
     suggested = client.get(f"{base}/shelter-suggestions", headers=alice.headers).get_json()
     assert suggested[0]["shelter"]["id"] == near["id"]
+    mismatch = client.post(
+        f"{base}/referrals",
+        json={"target_type": "protected_shelter", "shelter_id": near["id"]},
+        headers=alice.headers,
+    )
+    assert mismatch.status_code == 422
+    assert mismatch.get_json()["errors"][0]["detail"] == (
+        "This shelter's type is emergency_shelter but the referral's target_type is "
+        "protected_shelter: refer with target_type emergency_shelter, or choose a shelter of "
+        "type protected_shelter."
+    )
     referral = client.post(
         f"{base}/referrals",
         json={"target_type": "emergency_shelter", "shelter_id": near["id"], "note": "2 places"},

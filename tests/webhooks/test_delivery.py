@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -128,7 +129,10 @@ def test_miprof_endpoints_from_the_cli_receive_escalations(app, db, receiver, de
         ],
     )
     assert result.exit_code == 0, result.output
-    receiver.secrets.append(json.loads(result.output)["secret"])
+    created = json.loads(result.output)
+    receiver.secrets.append(created["secret"])
+    # Dates as the API writes them: ISO 8601 with a T and an offset, not str(datetime).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", created["created_at"])
     with db.unit() as session:
         outbox.emit(session=session, event_type="triage.overdue", data={"report_id": "rep_x"})
         outbox.emit(session=session, event_type="content.retired", data={"content_id": "cnt_1"})
@@ -374,3 +378,14 @@ def test_an_endpoint_receives_only_what_happens_after_it_is_registered(
     later = post_report(partner, stay_report(partner_reference="LATER")).json
     _drain(deliverer())
     assert [d.payload["data"]["report_id"] for d in receiver.deliveries] == [later["id"]]
+
+
+def test_a_delivery_stores_the_success_status_it_got(client, partner, receiver, deliverer, db):
+    receiver.behaviour = lambda wid, n, total: (204 if total == 1 else 200, {})
+    for _ in range(2):
+        endpoint = _endpoint(client, partner, receiver, events=("webhook.test",))
+        client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=partner.headers)
+    _drain(deliverer(), until=lambda: len(receiver.deliveries) >= 2)
+    with db.unit() as session:
+        stored = session.execute(select(WebhookDelivery.status, WebhookDelivery.last_status_code))
+        assert sorted(stored) == [("delivered", 200), ("delivered", 204)]

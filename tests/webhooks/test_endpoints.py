@@ -214,3 +214,61 @@ def test_nul_in_an_endpoint_description_is_422_not_500(client, partner):
     assert client.get("/v1/webhooks/endpoints", headers=partner.headers).json == []
     gone = client.get("/v1/webhooks/endpoints/whe_%00", headers=partner.headers)
     assert gone.status_code == 404
+
+
+# -- the developer loop -------------------------------------------------------------
+
+
+def test_testing_an_endpoint_not_subscribed_to_webhook_test_is_409_saying_how(client, partner):
+    endpoint = _create(client, partner, events=["report.received"]).json
+    response = client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=partner.headers)
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    detail = response.json["detail"]
+    assert "does not subscribe to webhook.test" in detail
+    assert f"PATCH /v1/webhooks/endpoints/{endpoint['id']}" in detail
+    assert '"events": ["report.received", "webhook.test"]' in detail
+    # Doing what it says makes the test event go out.
+    client.patch(
+        f"/v1/webhooks/endpoints/{endpoint['id']}",
+        json={"events": ["report.received", "webhook.test"]},
+        headers=partner.headers,
+    )
+    queued = client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=partner.headers)
+    assert queued.status_code == 202
+
+
+def test_testing_a_disabled_endpoint_is_409(client, partner):
+    endpoint = _create(client, partner, events=["webhook.test"]).json
+    base = f"/v1/webhooks/endpoints/{endpoint['id']}"
+    client.patch(base, json={"enabled": False}, headers=partner.headers)
+    response = client.post(f"{base}/test", headers=partner.headers)
+    assert response.status_code == 409
+    assert '{"enabled": true}' in response.json["detail"]
+
+
+def test_the_409_of_a_test_is_documented(client):
+    operation = client.get("/openapi.json").json["paths"][
+        "/v1/webhooks/endpoints/{endpoint_id}/test"
+    ]
+    assert "409" in operation["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "rule", "hint"),
+    [
+        ("development", "http://127.0.0.1:9000/hook", "port rule", True),
+        ("development", "https://127.0.0.1/hook", "address rule", True),
+        ("production", "https://127.0.0.1/hook", "address rule", False),
+        ("production", "http://127.0.0.1:443/hook", "scheme rule", False),
+    ],
+)
+def test_a_refused_url_names_its_rule_and_in_development_how_to_allow_local_receivers(
+    make_app, partner, env, url, rule, hint
+):
+    app = make_app(env=env, webhook_allow_private=False)
+    response = _create(app.test_client(), partner, url=url)
+    assert response.status_code == 422
+    detail = response.json["errors"][0]["detail"]
+    assert f"Refused by the {rule}" in detail
+    assert ("VIGIE_WEBHOOK_ALLOW_PRIVATE=true" in detail) is hint

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -23,6 +24,7 @@ TITLES = {
 }
 AUTHOR = {"name": "MIPROF"}
 FEED_ID = "urn:vigie:content"
+FILTERS = ("audience", "campaign", "kind")  # what makes one feed another (not the page, host)
 
 
 class _Entry(FeedEntry):
@@ -50,6 +52,14 @@ def _entry_id(entry: Entry) -> str:
     return f"urn:vigie:content:{entry.public_id}"
 
 
+def _feed_id(self_url: str, language: str) -> str:
+    """One id per feed: its language and its filters, in a fixed order, read from its URL."""
+    query = dict(parse_qsl(urlsplit(self_url).query))
+    parts = [language] if language else []
+    parts += [f"{name}={query[name]}" for name in FILTERS if query.get(name)]
+    return ":".join([FEED_ID, *parts])
+
+
 def _updated(entries: Sequence[tuple[Entry, str]]) -> datetime:
     return max((e.updated_at for e, _ in entries), default=EPOCH)
 
@@ -58,7 +68,7 @@ def atom(
     entries: Sequence[tuple[Entry, str]], *, base_url: str, self_url: str, language: str
 ) -> bytes:
     feed = FeedGenerator()
-    feed.id(FEED_ID + (f":{language}" if language else ""))
+    feed.id(_feed_id(self_url, language))
     feed.title(_title(language))
     feed.author(AUTHOR)
     feed.link(href=self_url, rel="self", type="application/atom+xml")
@@ -72,7 +82,12 @@ def atom(
         fe.title(text["title"])
         fe.summary(text["summary"])
         fe.content(text["body_html"], type="html")
-        fe.link(href=f"{base_url}/v1/content/{item.public_id}?locale={locale}", rel="alternate")
+        # The item as JSON (read with the same key as the feed); there is no HTML page of it.
+        fe.link(
+            href=f"{base_url}/v1/content/{item.public_id}?locale={locale}",
+            rel="alternate",
+            type="application/json",
+        )
         fe.published(item.published_at)
         fe.updated(item.updated_at)
         for term in (item.kind, *item.audiences, *item.campaigns):

@@ -11,7 +11,7 @@ from vigie.content import locales, render
 from vigie.content.models import STATUSES
 from vigie.pagination import PageArgsSchema
 from vigie.reports.vocabulary import EXPLOITATION_CODES
-from vigie.validators import in_range
+from vigie.validators import in_range, instant
 
 AUDIENCES = ("hosts", "hotel_staff", "travellers", "cabin_crew", "ground_staff", "general_public")
 KINDS = ("guide", "checklist", "poster", "briefing", "announcement", "video")
@@ -152,8 +152,7 @@ class ContentQuerySchema(PageArgsSchema):
         validate=validate.Regexp(locales.BCP47, error="Not a BCP 47 language tag."),
         metadata={"description": "Wins over Accept-Language. Fallback: fr, then en."},
     )
-    updated_since = fields.AwareDateTime(
-        format="iso",
+    updated_since = instant(
         metadata={
             "description": "Only items changed after this instant, with tombstones for "
             "retired or expired ones. Pass the largest updated_at you hold."

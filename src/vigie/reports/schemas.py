@@ -28,7 +28,7 @@ from vigie.reports.vocabulary import (
     REPORTER_ROLE_CODES,
     department_for_postcode,
 )
-from vigie.validators import in_range
+from vigie.validators import in_range, instant
 
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 FLIGHT_NUMBER = re.compile(r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$")
@@ -180,7 +180,7 @@ class ReportSchema(Schema):
         context = data.get("context")
         if context is None:
             return
-        errors = _block_errors(context, data)
+        errors: dict[str, Any] = dict(_block_errors(context, data))
         indicators = _misplaced_indicators(context, data.get("indicators") or [])
         if indicators:
             errors["indicators"] = indicators
@@ -202,18 +202,16 @@ def _block_errors(context: str, data: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _misplaced_indicators(context: str, codes: list[str]) -> list[str]:
-    """Indicators that apply to another context than this stay or flight report."""
+def _misplaced_indicators(context: str, codes: list[str]) -> dict[int, list[str]]:
+    """Indicators that apply to another context than this stay or flight report, by position:
+    named `indicators[i]` like every other error about one item of the list."""
     if context not in ("stay", "flight"):
-        return []
-    misplaced = []
+        return {}
+    misplaced = {}
     for position, code in enumerate(codes):
         indicator = INDICATOR_BY_CODE.get(code)
         if indicator and indicator.context not in ("any", context):
-            misplaced.append(
-                f"indicators[{position}]: {code} applies to {indicator.context} "
-                f"reports, not {context}."
-            )
+            misplaced[position] = [f"{code} applies to {indicator.context} reports, not {context}."]
     return misplaced
 
 
@@ -260,7 +258,7 @@ class PartnerReportSchema(Schema):
 
 class ReportListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(COARSE_STATUSES))
-    updated_since = fields.AwareDateTime(format="iso", validate=in_range)
+    updated_since = instant(validate=in_range)
 
 
 # -- batches ------------------------------------------------------------------

@@ -62,7 +62,12 @@ def _target(session: Session, shelter_id: str | None, target_type: str) -> Shelt
     if shelter.archived:
         raise Invalid("This shelter is archived.", field="shelter_id")
     if shelter.type != target_type:
-        raise Invalid(f"This shelter is a {shelter.type}, not a {target_type}.", field="shelter_id")
+        raise Invalid(
+            f"This shelter's type is {shelter.type} but the referral's target_type is "
+            f"{target_type}: refer with target_type {shelter.type}, or choose a shelter of type "
+            f"{target_type}.",
+            field="shelter_id",
+        )
     return shelter
 
 

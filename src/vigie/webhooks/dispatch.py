@@ -410,7 +410,7 @@ def record(
         return
     now = clock.now()
     _insert_attempts(session, owner=owner, outcomes=outcomes)
-    _mark_delivered(session, [o.job.delivery_id for o in outcomes if o.ok], now=now)
+    _mark_delivered(session, [o for o in outcomes if o.ok], now=now)
     for outcome in outcomes:
         if not outcome.ok:
             _retry_or_fail(session, outcome, settings=settings, owner=owner, now=now)
@@ -436,25 +436,28 @@ def _insert_attempts(session: Session, *, owner: str, outcomes: Sequence[Outcome
     )
 
 
-def _mark_delivered(session: Session, delivery_ids: list[int], *, now: datetime) -> None:
-    if not delivery_ids:
-        return
-    session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(delivery_ids))
-        .values(
-            status="delivered",
-            attempts=WebhookDelivery.attempts + 1,
-            step=WebhookDelivery.step + 1,
-            delivered_at=now,
-            updated_at=now,
-            next_attempt_at=None,
-            locked_until=None,
-            locked_by=None,
-            last_status_code=200,
-            last_error=None,
+def _mark_delivered(session: Session, delivered: Sequence[Outcome], *, now: datetime) -> None:
+    """One UPDATE per distinct success status (usually one: 200 or 204), each storing it."""
+    by_status: dict[int | None, list[int]] = {}
+    for outcome in delivered:
+        by_status.setdefault(outcome.result.status, []).append(outcome.job.delivery_id)
+    for status, delivery_ids in by_status.items():
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(delivery_ids))
+            .values(
+                status="delivered",
+                attempts=WebhookDelivery.attempts + 1,
+                step=WebhookDelivery.step + 1,
+                delivered_at=now,
+                updated_at=now,
+                next_attempt_at=None,
+                locked_until=None,
+                locked_by=None,
+                last_status_code=status,
+                last_error=None,
+            )
         )
-    )
 
 
 def _retry_or_fail(

@@ -35,10 +35,12 @@ DEFAULT_ALLOWED_PORTS = (443, 8443)
 USER_AGENT = "Vigie-Webhooks/1.0 (+https://vigie.miprof.gouv.fr)"
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+UNRESOLVABLE = "Refused: the host name does not resolve."
 
 
 class UnsafeURL(ValueError):
-    """A URL we refuse to call; `reason` is a short code, the message says why."""
+    """A URL we refuse to call; `reason` is a short code (the rule: scheme, userinfo, port,
+    address, unresolvable, malformed), the message names the rule and says why."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -124,10 +126,13 @@ def check_url(
     parts, port = _split(url)
     scheme = _checked_scheme(parts.scheme, policy)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise UnsafeURL("userinfo", "The URL must not contain a user name or password.")
+        raise UnsafeURL(
+            "userinfo",
+            "Refused by the userinfo rule: the URL must not contain a user name or password.",
+        )
     host = parts.hostname
     if not host:
-        raise UnsafeURL("malformed", "The URL has no host.")
+        raise UnsafeURL("malformed", "Refused: the URL has no host.")
     port = _checked_port(port or (443 if scheme == "https" else 80), policy)
     addresses = _checked_addresses(host, port, policy, resolver or resolve)
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
@@ -138,20 +143,22 @@ def _split(url: str) -> tuple[SplitResult, int | None]:
         parts = urlsplit(url)
         return parts, parts.port
     except ValueError:
-        raise UnsafeURL("malformed", "The URL is malformed.") from None
+        raise UnsafeURL("malformed", "Refused: the URL is malformed.") from None
 
 
 def _checked_scheme(scheme: str, policy: Policy) -> str:
     allowed = ("https",) if policy.https_only else ("https", "http")
     if scheme.lower() not in allowed:
-        raise UnsafeURL("scheme", f"The URL must use {' or '.join(allowed)}.")
+        raise UnsafeURL(
+            "scheme", f"Refused by the scheme rule: the URL must use {' or '.join(allowed)}."
+        )
     return scheme.lower()
 
 
 def _checked_port(port: int, policy: Policy) -> int:
     if not policy.allow_private and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in policy.allowed_ports)
-        raise UnsafeURL("port", f"The port must be one of {allowed}.")
+        raise UnsafeURL("port", f"Refused by the port rule: the port must be one of {allowed}.")
     return port
 
 
@@ -162,11 +169,15 @@ def _checked_addresses(
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError):
-        raise UnsafeURL("unresolvable", "The host name does not resolve.") from None
+        raise UnsafeURL("unresolvable", UNRESOLVABLE) from None
     if not addresses:
-        raise UnsafeURL("unresolvable", "The host name does not resolve.")
+        raise UnsafeURL("unresolvable", UNRESOLVABLE)
     if not policy.allow_private and not all(is_public(a) for a in addresses):
-        raise UnsafeURL("address", "The host resolves to an address that is not public.")
+        raise UnsafeURL(
+            "address",
+            "Refused by the address rule: the host resolves to an address that is not public "
+            "(loopback, private, link-local or another reserved range).",
+        )
     return addresses
 
 

@@ -40,6 +40,12 @@ from vigie.webhooks.models import (
 EVENT_TYPE = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 ENDPOINTS = Keyset(Key("i", WebhookEndpoint.id))
 DELIVERIES = Keyset(Key("i", WebhookDelivery.id), descending=True)  # newest first
+# The rules that refuse a receiver on the developer's own machine, and how to lift them there.
+LOCAL_RULES = ("port", "address")
+LOCAL_RECEIVERS_HINT = (
+    " In development, a receiver on your own machine (http://127.0.0.1:<port>/…) is allowed "
+    "with VIGIE_WEBHOOK_ALLOW_PRIVATE=true (`vigie demo` allows it); never in production."
+)
 
 
 # -- settings -------------------------------------------------------------------
@@ -56,6 +62,7 @@ class Settings:
     disable_after_hours: float
     retry_after_max_seconds: float
     policy: outbound.Policy
+    development: bool = False  # a refused local URL says how development allows it
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -67,6 +74,7 @@ class Settings:
             disable_after_hours=config.webhook_disable_after_hours,
             retry_after_max_seconds=config.webhook_retry_after_max_seconds,
             policy=policy(config),
+            development=not config.is_production,
         )
 
 
@@ -97,7 +105,10 @@ def _check_url(url: str, settings: Settings) -> None:
     try:
         outbound.check_url(url, settings.policy, resolver=outbound.resolve)
     except outbound.UnsafeURL as refused:
-        raise Invalid(str(refused), field="url") from None
+        detail = str(refused)
+        if settings.development and refused.reason in LOCAL_RULES:
+            detail += LOCAL_RECEIVERS_HINT
+        raise Invalid(detail, field="url") from None
 
 
 def _check_events(events: Sequence[str], *, partner: bool) -> list[str]:
@@ -309,8 +320,22 @@ def rotate_secret(
 
 
 def send_test(*, session: Session, partner_id: int | None, endpoint_id: str) -> OutboxEvent:
-    """Queue a `webhook.test` event for this endpoint only."""
+    """Queue a `webhook.test` event for this endpoint only; refused (409) when it would never
+    be delivered: the endpoint does not subscribe to `webhook.test`, or is disabled."""
     endpoint = get_endpoint(session=session, partner_id=partner_id, endpoint_id=endpoint_id)
+    if "webhook.test" not in endpoint.events:
+        events = ", ".join(f'"{e}"' for e in [*endpoint.events, "webhook.test"])
+        raise Conflict(
+            "This endpoint does not subscribe to webhook.test, so a test event would never be "
+            f"delivered to it. Subscribe it first: PATCH /v1/webhooks/endpoints/"
+            f'{endpoint.public_id} with {{"events": [{events}]}}.'
+        )
+    if not endpoint.enabled:
+        raise Conflict(
+            f"This endpoint is disabled ({endpoint.disabled_reason}), so nothing is sent to it. "
+            f"Enable it first: PATCH /v1/webhooks/endpoints/{endpoint.public_id} with "
+            '{"enabled": true}.'
+        )
     return outbox.emit(
         session=session,
         event_type="webhook.test",

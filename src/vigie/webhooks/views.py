@@ -8,7 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vigie import auth, web
+from vigie.errors import documented_problem
 from vigie.pagination import PageArgsSchema, next_link
+from vigie.reports.examples import problem_example
 from vigie.webhooks import service
 from vigie.webhooks.schemas import (
     DeliveryListArgsSchema,
@@ -32,6 +34,15 @@ ENDPOINT_EXAMPLE = {
     "events": ["report.received", "report.status_changed"],
     "description": "Production receiver",
 }
+TEST_NOT_SUBSCRIBED = problem_example(
+    409,
+    "conflict",
+    "Conflict",
+    "This endpoint does not subscribe to webhook.test, so a test event would never be "
+    "delivered to it. Subscribe it first: PATCH /v1/webhooks/endpoints/whe_3u2kq7r4xmb5na2c6p7q "
+    'with {"events": ["report.received", "webhook.test"]}.',
+    instance="/v1/webhooks/endpoints/whe_3u2kq7r4xmb5na2c6p7q/test",
+)
 
 
 def _settings() -> service.Settings:
@@ -161,10 +172,13 @@ class TestEvent(MethodView):
     @auth.partner(blp, SCOPE)
     @blp.response(202, TestEventSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @documented_problem(blp, 409, not_subscribed=TEST_NOT_SUBSCRIBED)
     def post(self, endpoint_id: str) -> Any:
         """Send a webhook.test event to this endpoint
 
-        The event is queued; watch its delivery in the endpoint's deliveries.
+        The event is queued; watch its delivery in the endpoint's deliveries. The endpoint
+        must subscribe to `webhook.test` and be enabled, else nothing could be delivered:
+        409, saying how to fix it.
         """
         session = web.session()
         event = service.send_test(
