@@ -414,7 +414,7 @@ def report() -> None:
     "--reason", required=True, help="Why (e.g. the request's reference); no personal data."
 )
 @json_option
-@with_appcontext
+@with_app()
 def report_erase(report_id: str, reason: str, as_json: bool) -> None:
     """Erase the personal fields of the closed report REPORT_ID, as retention does (audited)."""
     from vigie.triage import erasure
@@ -555,7 +555,7 @@ def shelter_network_revoke(network_id: str, as_json: bool) -> None:
 
 # No app in the gunicorn master: each worker builds its own after the fork, and importing
 # prometheus_client here, before server.py sets its multiprocess directory, would break it.
-@main.command("serve", with_appcontext=False)
+@main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
