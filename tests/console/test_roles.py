@@ -33,6 +33,9 @@ EXPECTED = {
     "console.note": TRIAGE,
     "console.takeover": SUPERVISORS,
     "console.reopen": SUPERVISORS,
+    "console.indicators_page": SUPERVISORS,
+    "console.indicators_csv": SUPERVISORS,
+    "console.journal_page": SUPERVISORS,
 }
 SECRET_TEXT = "Description that only triage may read"
 

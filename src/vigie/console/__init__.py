@@ -7,7 +7,8 @@ renders a template; no business rule lives here. Who is logged in is Flask-Login
 (`security.py`), CSRF tokens Flask-WTF's, password hashes argon2-cffi's (`vigie.credentials`).
 
 Pages of this first slice: the login page, the queue (`queue.py`) and one report
-(`report.py`). Each page declares the roles it admits with `security.allow`.
+(`report.py`); for supervisors, the indicators (`indicators.py`) and the audit log
+(`journal.py`). Each page declares the roles it admits with `security.allow`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ from __future__ import annotations
 from flask import Flask
 
 from vigie.config import Config
-from vigie.console import account, labels, queue, report, security
+from vigie.console import account, indicators, journal, labels, queue, report, security
 from vigie.console.blueprint import blp
 
 __all__ = ["BLUEPRINT", "init_app"]
 
 BLUEPRINT = blp.name
-_PAGES = (account, queue, report)  # importing them registers their routes on `blp`
+_PAGES = (
+    account,
+    queue,
+    report,
+    indicators,
+    journal,
+)  # importing them registers their routes on `blp`
 
 
 def init_app(app: Flask, config: Config) -> None:

@@ -33,7 +33,11 @@ from vigie.operators import service as operators
 log = logging.getLogger("vigie.console")
 
 # The navigation: (endpoint, link text, roles). Pages of later slices add their line here.
-NAV = (("console.queue_page", "File d'attente", security.TRIAGE),)
+NAV = (
+    ("console.queue_page", "File d'attente", security.TRIAGE),
+    ("console.indicators_page", "Indicateurs", security.SUPERVISE),
+    ("console.journal_page", "Journal", security.SUPERVISE),
+)
 
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 
