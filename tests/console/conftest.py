@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from conftest import SEEDER, Actor
-from console_support import PASSWORD, Console
+from conftest import SEEDER, Actor, chromium_path
+from console_support import PASSWORD, Console, Site, Visitor
 from vigie.operators import service as operators
 from vigie.operators.models import Operator
 
@@ -99,3 +100,29 @@ def pages(app, client, partner, post_report, make_staff, console_as, anonymous) 
     for name, response in shown.items():
         assert response.status_code < 500, name
     return shown
+
+
+# -- browser tests: each module defines its own `site` (a live server) --------------------
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def visitor(browser: Any, site: Site) -> Iterator[Any]:
+    opened: list[Visitor] = []
+
+    def open_one() -> Visitor:
+        opened.append(Visitor(browser, site))
+        return opened[-1]
+
+    yield open_one
+    for one in opened:
+        one.close()

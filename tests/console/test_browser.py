@@ -10,68 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from conftest import ROOT, chromium_path
-from live import BIN, LiveServer, vigie_server
+from conftest import chromium_path
+from console_support import ARTIFACTS, Site
+from console_support import live_staff as _staff
+from live import vigie_server
 from payloads import stay_report
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = ROOT / "artifacts"
-PASSWORD = "une phrase de passe pour les tests"
 MAX_ACTIONS = 5  # the issue: open queue → P1 → claim → review → orient in at most five
 P1_BODY = {"persons": {"count": 3, "minors": 1, "in_immediate_danger": True}}
-
-
-@dataclass
-class Site:
-    server: LiveServer
-    partner_key: str
-    admin_token: str
-    reports: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def api(self, path: str, key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url + path,
-            method="POST" if body is not None else "GET",
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-            return answer
-
-    def post_report(self, reference: str, **overrides: Any) -> str:
-        body = stay_report(partner_reference=reference, **overrides)
-        report_id: str = self.api("/v1/reports", self.partner_key, body)["id"]
-        return report_id
-
-
-def _staff(server: LiveServer, name: str, role: str) -> dict[str, Any]:
-    created = json.loads(
-        server.vigie("operator", "create", "--name", name, "--role", role, "--json")
-    )
-    subprocess.run(
-        [str(BIN / "vigie"), "operator", "set-password", name],
-        env=server.env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return created
 
 
 @pytest.fixture(scope="module")
@@ -110,84 +63,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             **P1_BODY,
         )
         yield site
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-class Visitor:
-    """One browser context (its own cookies), with what a test checks on every page."""
-
-    def __init__(self, browser: Any, site: Site) -> None:
-        self.context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.site = site
-        self.actions = 0
-        self.csp_errors: list[str] = []
-        self.other_origins: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("request", self._request)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.csp_errors.append(message.text)
-
-    def _request(self, request: Any) -> None:
-        if not request.url.startswith(self.site.url):
-            self.other_origins.append(request.url)
-
-    def act(self, locator: Any) -> None:
-        """A click the staff member makes (counted)."""
-        self.actions += 1
-        locator.click()
-
-    def login(self, name: str, password: str = PASSWORD) -> None:
-        self.page.goto(self.site.url + "/console/")
-        self.page.get_by_label("Identifiant").fill(name)
-        self.page.get_by_label("Mot de passe").fill(password)
-        self.page.get_by_role("button", name="Se connecter").click()
-
-    def check_page(self, label: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
-        violations = Axe().run(self.page).response["violations"]
-        serious = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in violations
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], (label, serious)
-        assert self.page.locator("h1").count() == 1, label
-        assert self.csp_errors == [], (label, self.csp_errors)
-        assert self.other_origins == [], (label, self.other_origins)
-
-    def shot(self, name: str, locator: Any = None) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        target = locator if locator is not None else self.page
-        target.screenshot(path=str(ARTIFACTS / name), **({} if locator else {"full_page": True}))
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def visitor(browser: Any, site: Site) -> Iterator[Any]:
-    opened: list[Visitor] = []
-
-    def open_one() -> Visitor:
-        opened.append(Visitor(browser, site))
-        return opened[-1]
-
-    yield open_one
-    for one in opened:
-        one.close()
 
 
 def test_login_failure_then_success(visitor: Any) -> None:
