@@ -118,9 +118,15 @@ def test_a_bad_filter_or_cursor_is_said_and_ignored(console_as, worked, query, m
     assert len(rows(page)) > 3  # the whole log instead
 
 
-def test_the_verdict_is_the_clis(app, console_as, worked):
+def test_the_verdict_is_the_clis_asked_for_from_the_page(app, console_as, worked):
     sam = console_as("supervisor", "Sam")
-    page = sam.get("/console/journal")
+    plain = sam.get(f"/console/journal?report_id={worked['first']}")
+    assert 'id="verdict"' not in plain.get_data(as_text=True)  # the chain is read on demand
+    tree = lxml_html.fromstring(plain.get_data(as_text=True))
+    (ask,) = tree.xpath("//a[.='Vérifier la chaîne']")
+    assert ask.get("href") == f"/console/journal?report_id={worked['first']}&verify=1#integrite"
+    page = sam.get(ask.get("href"))
+    assert len(rows(page)) == 2  # the filter stays
     found = cli_verify(app)
     assert found["ok"] is True
     said = verdict(page)
@@ -136,7 +142,7 @@ def test_a_rewritten_entry_shows_a_broken_chain(app, db, console_as, worked):
         connection.execute(
             text("UPDATE audit_entries SET actor = 'opr_someone_else' WHERE seq = 3")
         )
-    page = sam.get("/console/journal")
+    page = sam.get("/console/journal?verify=1")
     assert page.status_code == 200
     found = cli_verify(app)
     assert (found["ok"], found["broken_at"]) == (False, 3)
@@ -151,7 +157,7 @@ def test_a_deleted_entry_shows_a_broken_chain(db, console_as, worked):
     sam = console_as("supervisor", "Sam")
     with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
-    said = verdict(sam.get("/console/journal"))
+    said = verdict(sam.get("/console/journal?verify=1"))
     assert said.startswith("Chaîne rompue à l'entrée n° 3 : une entrée manque")
 
 

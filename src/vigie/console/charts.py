@@ -3,7 +3,7 @@
 
 Hand-written rather than a chart library: four bar charts need a few rectangles and labels,
 and the console's Content-Security-Policy forbids the inline styles and scripts libraries
-emit. Colours are classes of `indicators.css`; each series also has its own fill pattern
+emit. Colours are classes of `supervisor.css`; each series also has its own fill pattern
 (solid, hatched, dotted…), a legend in words, and every bar its figure written beside it, so
 colour is never the only cue. A figure the export suppresses (`<5`) or leaves empty gets no
 bar, only its text. The chart is one image (`role="img"`, a title and a description) and the

@@ -304,7 +304,7 @@ def _charts(found: Figures) -> dict[str, Chart]:
 # -- pages --------------------------------------------------------------------------------
 
 
-def _form_values(period: Period | None) -> dict[str, str]:
+def _form_values(period: Period | None) -> dict[str, Any]:
     if period is None:
         return {k: str(request.args.get(k, ""))[:40] for k in ("from", "to")}
     return {"from": period.first.isoformat(), "to": period.last.isoformat()}
