@@ -156,6 +156,9 @@ def test_the_csv_holds_the_pages_figures_as_the_api_gives_them(
     download = sam.get("/console/indicateurs.csv")
     assert download.status_code == 200
     assert download.mimetype == "text/csv"
+    for response in (page, download):  # figures on people: never kept by a cache
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert download.headers["Content-Disposition"].startswith("attachment; filename=")
     rows = csv_rows(download.get_data(as_text=True))
     # Every row is the API's CSV row for the same period and grouping, cell for cell.
