@@ -37,7 +37,7 @@ from vigie.stats import service as stats
 from vigie.triage.models import OUTCOMES, TARGET_TYPES
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 366  # one chart row per week: at most 53 weeks on a page
+MAX_DAYS = 366  # one chart row per week: at most 54 rows (cut weeks at both ends)
 FIRST_DAY = (clock.EARLIEST + timedelta(days=1)).date()
 LAST_DAY = (clock.LATEST - timedelta(days=2)).date()
 REFERRAL_STATUSES = ("pending", *OUTCOMES)
@@ -47,7 +47,10 @@ NOT_A_DAY = {
     "to": "La date de fin n'est pas une date valide : écrivez-la AAAA-MM-JJ (2026-11-30).",
 }
 OUT_OF_RANGE = "Choisissez une date entre 1970 et 8999."
-REVERSED = "La date de début doit être avant la date de fin, ou le même jour."
+REVERSED = (
+    "La date de début doit être avant la date de fin (aujourd'hui si elle est vide), "
+    "ou le même jour."
+)
 TOO_LONG = f"Choisissez une période d'au plus {MAX_DAYS} jours."
 
 
