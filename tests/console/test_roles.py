@@ -45,6 +45,9 @@ EXPECTED = {
     "console.content_retire": EDITORS,
     "console.accounts_page": ADMINS,
     "console.account_disable": ADMINS,
+    "console.indicators_page": SUPERVISORS,
+    "console.indicators_csv": SUPERVISORS,
+    "console.journal_page": SUPERVISORS,
 }
 # Ids of the other pages: unknown ones (404 for the roles admitted, 403 before for the others).
 OTHER_IDS = {"shelter_id": "shl_unknown", "item_id": "cnt_unknown", "operator_id": "opr_unknown"}

@@ -7,9 +7,9 @@ renders a template; no business rule lives here. Who is logged in is Flask-Login
 (`security.py`), CSRF tokens Flask-WTF's, password hashes argon2-cffi's (`vigie.credentials`).
 
 Pages: the login page, the queue (`queue.py`), one report (`report.py`), the shelter
-directory (`shelters.py`), the editors' content (`content.py`) and, for admins, the staff
-accounts (`accounts.py`). Each page declares the
-roles it admits with `security.allow`.
+directory (`shelters.py`), the editors' content (`content.py`), for admins the staff accounts
+(`accounts.py`), and for supervisors the indicators (`indicators.py`) and the audit log
+(`journal.py`). Each page declares the roles it admits with `security.allow`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from vigie.console import (
     account,
     accounts,
     content,
+    indicators,
+    journal,
     labels,
     queue,
     report,
@@ -33,7 +35,7 @@ __all__ = ["BLUEPRINT", "init_app"]
 
 BLUEPRINT = blp.name
 # importing the pages registers their routes on `blp`
-_PAGES = (account, queue, report, shelters, content, accounts)
+_PAGES = (account, queue, report, shelters, content, accounts, indicators, journal)
 
 
 def init_app(app: Flask, config: Config) -> None:

@@ -38,6 +38,8 @@ NAV = (
     ("console.shelters_page", "Hébergements", ("operator", "admin")),
     ("console.contents_page", "Contenus", ("editor",)),
     ("console.accounts_page", "Comptes", ("admin",)),
+    ("console.indicators_page", "Indicateurs", security.SUPERVISE),
+    ("console.journal_page", "Journal", security.SUPERVISE),
 )
 
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, render_template, request, url_for
-from marshmallow import ValidationError
+from flask import Response, render_template, url_for
 
 from vigie import clock, web
 from vigie.console import labels, security
 from vigie.console.blueprint import blp
+from vigie.console.filters import parse_filters
 from vigie.errors import Problem
 from vigie.partners import service as partners
 from vigie.reports.priority import PRIORITIES
@@ -25,7 +25,6 @@ from vigie.triage.schemas import QueueArgsSchema
 
 PAGE_SIZE = 50
 FILTER_NAMES = tuple(triage.QueueFilters.__dataclass_fields__)
-BAD_FILTER = "Un filtre n'est pas valide ; il a été ignoré."
 BAD_CURSOR = "Le lien de page n'est plus valide ; la file est affichée depuis le début."
 
 
@@ -34,17 +33,6 @@ def _department_key(code: str) -> tuple[int, str]:
 
 
 DEPARTMENT_CODES = sorted(DEPARTMENTS, key=_department_key)
-
-
-def _parse_args() -> tuple[dict[str, Any], list[str]]:
-    """The filters of the URL as the API's schema reads them; invalid ones dropped, said."""
-    given = {k: v for k, v in request.args.items() if v != "" and k in (*FILTER_NAMES, "cursor")}
-    try:
-        return QueueArgsSchema().load(given), []
-    except ValidationError as error:
-        bad = set(error.messages) if isinstance(error.messages, dict) else set(given)
-        kept = {k: v for k, v in given.items() if k not in bad}
-        return QueueArgsSchema().load(kept), [BAD_FILTER]
 
 
 def _row(item: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -70,7 +58,7 @@ def _query_string(args: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def _queue_view() -> dict[str, Any]:
-    args, errors = _parse_args()
+    args, errors = parse_filters(QueueArgsSchema(), (*FILTER_NAMES, "cursor"))
     filters = triage.QueueFilters(**{k: args.get(k) for k in FILTER_NAMES})
     session = web.session()
     try:

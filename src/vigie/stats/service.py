@@ -241,6 +241,10 @@ def _columns() -> list[tuple[str, tuple[str, ...], bool]]:
     return cols
 
 
+_COLUMNS = _columns()
+HEADER = tuple(name for name, _, _ in _COLUMNS)
+
+
 def _get(group: dict[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = group
     for key in path:
@@ -248,26 +252,30 @@ def _get(group: dict[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
+def export_row(group: dict[str, Any]) -> list[Any]:
+    """One group as the export shows it, in `HEADER` order. Counts of 1 to 4 read `<5`; the
+    review times of a priority with fewer than 5 reviewed reports are None, since they would
+    describe one identifiable case. The CSV and the console's tables both show these."""
+    row = []
+    for _, path, is_count in _COLUMNS:
+        value = _get(group, path)
+        if is_count and 0 < value < SMALL_CELL:
+            value = f"<{SMALL_CELL}"
+        elif (
+            not is_count
+            and path[0] == "first_review"
+            and group["first_review"][path[1]]["reviewed"] < SMALL_CELL
+        ):
+            value = None
+        row.append(value)
+    return row
+
+
 def to_csv(result: dict[str, Any]) -> str:
-    """One row per group. Counts of 1 to 4 are written `<5`; the review times of a
-    priority with fewer than 5 reviewed reports are left empty, since they would
-    describe one identifiable case."""
-    cols = _columns()
+    """One row per group, small cells suppressed (`export_row`); None is an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([name for name, _, _ in cols])
+    writer.writerow(HEADER)
     for g in result["groups"]:
-        row = []
-        for _, path, is_count in cols:
-            value = _get(g, path)
-            if is_count and 0 < value < SMALL_CELL:
-                value = f"<{SMALL_CELL}"
-            elif (
-                not is_count
-                and path[0] == "first_review"
-                and g["first_review"][path[1]]["reviewed"] < SMALL_CELL
-            ):
-                value = None
-            row.append("" if value is None else value)
-        writer.writerow(row)
+        writer.writerow(["" if value is None else value for value in export_row(g)])
     return out.getvalue()
