@@ -17,7 +17,7 @@ COPY integrations ./integrations
 COPY config ./config
 # The project itself, with its pinned lower bounds from pyproject.toml (not a registry name).
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[postgres]" \
+RUN pip install --no-cache-dir ".[postgres,redis]" \
     && mkdir -p /app/var \
     && chown vigie:vigie /app/var
 
