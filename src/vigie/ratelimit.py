@@ -170,6 +170,7 @@ def init_app(app: Flask, config: Config) -> RateLimits:
         storage_options=options,
         strategy="moving-window",
         key_prefix=config.ratelimit_key_prefix,
+        in_memory_fallback_enabled=True,  # the form's limit, while the store is unreachable
     )
     # Its checks run only where a limit is declared (the form's blueprint), never before
     # every request: marked as installed, `init_app` opens the storage without adding the
@@ -253,7 +254,8 @@ def address_wait(name: str, per_minute: int) -> int:
     return max(1, min(WINDOW_SECONDS, math.ceil(reset_at - time.time())))
 
 
-def storage_of(app: Flask) -> tuple[Storage, str]:
-    """The store and key prefix other counters share (the console's failed logins)."""
+def storage_of(app: Flask) -> tuple[Storage, str, Callable[[Exception], None]]:
+    """The store and key prefix other counters share (the console's failed logins), and what
+    to call when it fails (a warning at most once a minute)."""
     limits = of(app)
-    return limits.storage, limits.prefix
+    return limits.storage, limits.prefix, limits.warner.failed

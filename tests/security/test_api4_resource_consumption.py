@@ -244,10 +244,14 @@ def test_without_redis_each_process_counts_on_its_own(make_app, partner, app):
     assert _write(second, partner, 10).status_code == 201
 
 
-def test_an_unreachable_store_does_not_stop_the_api(make_app, partner, app, caplog):
+def test_an_unreachable_store_stops_nothing(make_app, partner, db, make_staff, app, caplog):
+    """Nothing listens on port 9: the API, the form and the console's login are still served."""
     broken = make_app(**SMALL, redis_url="redis://127.0.0.1:9/0").test_client()
     assert _reads(broken, partner, 7) == [200] * 7
     assert "RateLimit" not in broken.get("/v1/reports", headers=partner.headers).headers
+    form_partner(db)
+    assert submit(broken, "gites-de-france", postcode="x").status_code == 422
+    assert Console(broken).login("Camille", "wrong password 123").status_code == 200
     assert [r.message for r in caplog.records if r.name == "vigie.ratelimit"] == [
         "rate-limit store unreachable: requests are served without limits"
     ]

@@ -8,7 +8,9 @@ the refusals say nothing about which accounts exist.
 
 The counts live in the rate limiter's store (`vigie.ratelimit`: Redis when configured), so every
 process and host behind one address sees the same ones and a restart forgets nothing; with the
-memory store (no Redis) each process counts on its own. Only the store's atomic counters are
+memory store (no Redis) each process counts on its own; when the store cannot be reached,
+logins are heard (and `on_error` logs it) rather than the console failing. Only the store's
+atomic counters are
 used: failure number n of a key is `incr(count)`, and its time (the app's clock, so tests can
 travel) is a counter of its own that no other failure writes. Names are kept as digests.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits.storage import Storage
@@ -39,9 +42,12 @@ ADDRESS = Rule("addr:", free=10)  # an office behind one address: several people
 
 
 class LoginThrottle:
-    def __init__(self, storage: Storage, prefix: str) -> None:
+    def __init__(
+        self, storage: Storage, prefix: str, on_error: Callable[[Exception], None]
+    ) -> None:
         self._storage = storage
         self._prefix = f"{prefix}/login/"
+        self._on_error = on_error
 
     def _key(self, rule: Rule, value: str) -> str:
         digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -70,6 +76,25 @@ class LoginThrottle:
 
     def wait(self, name: str, address: str | None, now: float) -> int:
         """Whole seconds before an attempt for this name from this address is heard (0: now)."""
+        try:
+            return self._wait(name, address, now)
+        except Exception as error:  # noqa: BLE001 - any store failure: hear the attempt
+            self._on_error(error)
+            return 0
+
+    def failed(self, name: str, address: str | None, now: float) -> None:
+        try:
+            self._failed(name, address, now)
+        except Exception as error:  # noqa: BLE001 - any store failure: the login goes on
+            self._on_error(error)
+
+    def succeeded(self, name: str) -> None:
+        try:
+            self._storage.clear(self._key(ACCOUNT, name.strip().casefold()[:200]) + "/n")
+        except Exception as error:  # noqa: BLE001 - any store failure: the login goes on
+            self._on_error(error)
+
+    def _wait(self, name: str, address: str | None, now: float) -> int:
         longest = 0.0
         for rule, key in self.keys(name, address):
             count, last = self._last(key)
@@ -79,7 +104,7 @@ class LoginThrottle:
             longest = max(longest, last + self.window(rule, count) - now)
         return math.ceil(longest) if longest > 0 else 0
 
-    def failed(self, name: str, address: str | None, now: float) -> None:
+    def _failed(self, name: str, address: str | None, now: float) -> None:
         for _, key in self.keys(name, address):
             count, last = self._last(key)
             if count and last is not None and now - last > FORGET_AFTER_SECONDS:
@@ -89,6 +114,3 @@ class LoginThrottle:
             self._storage.clear(at)  # left by an earlier count that was cleared
             self._storage.incr(at, KEEP_SECONDS, amount=int(now * 1000))
             self._storage.clear(f"{key}/at/{number - 1}")  # only the last time is read
-
-    def succeeded(self, name: str) -> None:
-        self._storage.clear(self._key(ACCOUNT, name.strip().casefold()[:200]) + "/n")
