@@ -192,8 +192,13 @@ def test_the_defaults_are_those_of_the_issue(make_app, partner, app):
 def test_form_submissions_are_limited_per_address(limited, db):
     client = limited.test_client()
     form_partner(db)
-    statuses = [submit(client, "gites-de-france", postcode="x").status_code for _ in range(3)]
-    assert statuses == [422, 422, 429]
+    answers = [submit(client, "gites-de-france", postcode="x") for _ in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 429]
+    over = answers[-1]
+    retry = int(over.headers["Retry-After"])
+    assert 1 <= retry <= 60
+    assert over.headers["RateLimit-Policy"] == '"form-submissions";q=2;w=60'
+    assert over.headers["RateLimit"] == f'"form-submissions";r=0;t={retry}'
     elsewhere = limited.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.9"
     assert submit(elsewhere, "gites-de-france", postcode="x").status_code == 422  # its own count

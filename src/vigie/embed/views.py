@@ -40,6 +40,7 @@ POLICY = (
 HEADER_SAFE_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 SAME_SITE_FETCHES = ("same-origin", "none")
 WINDOW_SECONDS = 60
+FORM_POLICY = "form-submissions"
 
 
 # -- set-up ----------------------------------------------------------------------------------
@@ -206,6 +207,10 @@ def too_many(error: TooManyRequests) -> Response:
         seconds=seconds,
     )
     response.headers["Retry-After"] = str(seconds)
+    if current is not None:  # the IETF fields, as on the API's answers (vigie.ratelimit)
+        policy = ratelimit.Policy(FORM_POLICY, current.limit.amount, window)
+        response.headers["RateLimit-Policy"] = policy.header
+        response.headers["RateLimit"] = ratelimit.Usage(policy, 0, seconds).header
     return response
 
 
