@@ -219,7 +219,7 @@ def charge(caller: PartnerKey, scope: str, cost: int = 1) -> None:
     g.ratelimit_usage = usage
     if used > policy.quota:
         refused = RateLimited(
-            f"This key made more than {policy.quota} requests needing {scope} in "
+            f"This key is over its quota of {policy.quota} requests needing {scope} per "
             f"{policy.window} seconds; retry in {usage.reset_seconds} seconds.",
             headers={"Retry-After": str(usage.reset_seconds)},
         )

@@ -19,7 +19,7 @@ import pytest
 from limits.storage import storage_from_string
 
 from console_support import Console
-from embed_support import form_partner, submit
+from embed_support import count, form_partner, submit
 from payloads import stay_report
 from vigie import ratelimit
 from vigie.config import Config
@@ -108,7 +108,7 @@ def test_past_its_quota_a_key_gets_a_429_problem_with_retry_after(limited, partn
     assert body["type"] == "/problems/too-many-requests"
     assert body["status"] == 429
     assert body["violated-policies"] == ["reports:read"]
-    assert "5 requests" in body["detail"]
+    assert "quota of 5 requests needing reports:read per 60 seconds" in body["detail"]
     retry = int(over.headers["Retry-After"])
     assert 1 <= retry <= 60
     assert over.headers["RateLimit-Policy"] == '"reports:read";q=5;w=60'
@@ -140,6 +140,23 @@ def test_reads_and_writes_are_counted_apart(limited, partner):
     assert content.status_code == 200
     assert content.headers["RateLimit-Policy"] == '"content:read";q=4;w=60'
     assert _write(client, partner, 9).status_code == 429  # and writes stay refused
+
+
+def test_each_report_of_a_batch_counts_as_a_write(limited, partner, db):
+    client = limited.test_client()
+
+    def batch(*refs: str):
+        items = [stay_report(partner_reference=ref) for ref in refs]
+        return client.post("/v1/reports/batch", json={"reports": items}, headers=partner.headers)
+
+    over = batch("B-1", "B-2", "B-3", "B-4")
+    assert over.status_code == 429
+    assert over.get_json()["violated-policies"] == ["reports:write"]
+    assert count(db, "reports") == 0  # nothing of the batch was stored
+    limited.extensions["vigie.ratelimit"].limiter.reset()
+    assert batch("B-1", "B-2").status_code == 200
+    assert _usage(_write(client, partner, 5))["r"] == 0  # 2 + 1 of 3
+    assert _write(client, partner, 6).status_code == 429
 
 
 def test_content_reads_are_limited_even_when_answered_from_memory(limited, partner):
