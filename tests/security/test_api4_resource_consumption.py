@@ -56,8 +56,10 @@ def pinned_window(monkeypatch) -> list[float]:
 def shared_store() -> Iterator[dict[str, Any]]:
     """Settings of a Redis store that only this test's apps use; its keys go afterwards."""
     url, prefix = _redis_url(), f"vigie-test-{uuid.uuid4().hex}"
+    storage = storage_from_string(url, key_prefix=prefix)
+    assert storage.check(), f"VIGIE_TEST_REDIS_URL={url}: Redis does not answer"
     yield {"redis_url": url, "ratelimit_key_prefix": prefix}
-    storage_from_string(url, key_prefix=prefix).reset()
+    storage.reset()
 
 
 @pytest.fixture(params=["memory", "redis"])
