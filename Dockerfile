@@ -15,7 +15,7 @@ COPY src ./src
 COPY integrations ./integrations
 # The project itself, with its pinned lower bounds from pyproject.toml (not a registry name).
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[postgres]" \
+RUN pip install --no-cache-dir ".[postgres,redis]" \
     && mkdir -p /app/var \
     && chown vigie:vigie /app/var
 

@@ -305,6 +305,7 @@ def run_engine(name: str, sizes: list[int], tmp: Path) -> tuple[list[str], list[
             "VIGIE_SECRET_KEY": secrets.token_urlsafe(48),
             "VIGIE_DATA_KEY": Fernet.generate_key().decode(),
             "VIGIE_LOG_LEVEL": "WARNING",
+            "VIGIE_RATELIMIT_ENABLED": "false",  # one key at full speed: measure the service
             "VIGIE_VAR_DIR": str(tmp / "var"),
         }
         with common.gunicorn("vigie.app:create_app()", workers=2, env=env) as base:

@@ -104,6 +104,7 @@ def main() -> None:
         "VIGIE_DATA_KEY": Fernet.generate_key().decode(),
         "VIGIE_VAR_DIR": var,
         "VIGIE_LOG_LEVEL": "WARNING",
+        "VIGIE_RATELIMIT_ENABLED": "false",  # one key at full speed: measure the service
         "VIGIE_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     os.environ.update(env)

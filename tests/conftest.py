@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from payloads import stay_report
 from topology import nginx_path
-from vigie import clock, migrate
+from vigie import clock, migrate, ratelimit
 from vigie.app import create_app
 from vigie.audit.service import Who
 from vigie.db import Database, make_engine
@@ -43,13 +43,16 @@ def _engine_name() -> str:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In CI (VIGIE_TEST_REQUIRE_ALL=1) a missing PostgreSQL, browser or nginx is a failure,
+    """In CI (VIGIE_TEST_REQUIRE_ALL=1) a missing PostgreSQL, Redis, browser or nginx is a
+    failure,
     not a skip."""
     if os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1":
         return
     missing = []
     if not os.environ.get("VIGIE_TEST_POSTGRES_URL"):
         missing.append("VIGIE_TEST_POSTGRES_URL is not set")
+    if not os.environ.get("VIGIE_TEST_REDIS_URL"):
+        missing.append("VIGIE_TEST_REDIS_URL is not set")
     if not chromium_path():
         missing.append("Chromium is not on the PATH")
     if not nginx_path():
@@ -139,6 +142,7 @@ def _forget_content_memory(app: Flask) -> None:
 def app(session_app: Flask) -> Iterator[Flask]:
     _empty_tables(session_app.extensions["vigie"].db)
     _forget_content_memory(session_app)
+    ratelimit.reset(session_app)  # no request counted yet: rate limits, failed logins
     clock.reset()
     yield session_app
     _forget_content_memory(session_app)

@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, console, docs, errors, health, logs, metrics, web
+from vigie import auth, console, docs, errors, health, logs, metrics, ratelimit, web
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
@@ -203,6 +203,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     metrics.init_app(app, config)  # /metrics for operators, off unless configured: not in OpenAPI
+    ratelimit.init_app(app, config)  # counts per partner key and per client address
     embed.init_app(app, config)  # HTML pages, not API operations: not in the OpenAPI document
     console.init_app(app, config)  # HTML pages for staff, not API operations: not in OpenAPI
     if config.webhook_allow_private:

@@ -71,11 +71,19 @@ class Config:
     content_pull_flush_seconds: float = 30.0  # API workers write content pull counts this often
     # how a shelter network reaches MIPROF about a referral forwarded to it (docs/triage.md)
     shelter_network_contact: str = ""
-    # -- the embeddable report form (docs/partners.md) --
+    # -- rate limits (docs/partners.md "Rate limits", docs/CONFIGURATION.md) --
+    redis_url: str = ""  # shared Redis: rate-limit counts and failed logins; empty: none
+    ratelimit_enabled: bool = True  # false: no request is refused for its rate
+    ratelimit_content_reads_per_minute: int = 1200  # per partner key (scope content:read)
+    ratelimit_report_writes_per_minute: int = 600  # per partner key (scope reports:write)
+    ratelimit_partner_other_per_minute: int = 300  # per key and scope, for the other scopes
+    ratelimit_console_logins_per_minute: int = 20  # login attempts per client address
     form_submissions_per_minute: int = 10  # per client address, over a moving minute
-    ratelimit_storage_uri: str = "memory://"  # where submission counts live; memory: per process
+    ratelimit_storage_uri: str = ""  # a limits storage URI; empty: redis_url, else memory://
+    ratelimit_key_prefix: str = "vigie"  # names this instance's counts in a shared store
     ratelimit_proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-For is trusted
     # -- webhooks and the worker (docs/webhooks.md) --
+    webhook_max_endpoints_per_partner: int = 10  # a partner's registered endpoints, at most
     # one entry per attempt: the 1st immediate, then waits; after the last the delivery fails
     webhook_retry_schedule: tuple[float, ...] = (
         0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0,

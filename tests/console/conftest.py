@@ -23,14 +23,6 @@ def _light_argon2(monkeypatch):
     monkeypatch.setattr("vigie.credentials._hasher", lambda: light)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_login_throttle(app):
-    """Failed logins are counted in the app's memory: each test starts with none."""
-    app.extensions.pop("vigie.console.throttle", None)
-    yield
-    app.extensions.pop("vigie.console.throttle", None)
-
-
 @pytest.fixture
 def with_password(db) -> Callable[..., Actor]:
     def set_password(actor: Actor, password: str = PASSWORD) -> Actor:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from flask import g, request
 from sqlalchemy import bindparam, select
 
-from vigie import web
+from vigie import ratelimit, web
 from vigie.audit.service import Who
 from vigie.credentials import (
     NETWORK_KEY_PREFIX,
@@ -67,6 +67,7 @@ class PartnerCaller:
     public_id: str
     name: str
     scopes: frozenset[str]
+    key_id: int  # the API key used: rate limits count per key
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _invalid() -> Unauthorized:
 
 # Built once: the lookup every partner request makes (an indexed equality on key_hash).
 _PARTNER_BY_KEY = (
-    select(ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
+    select(ApiKey.id.label("key_id"), ApiKey.scopes, Partner.id, Partner.public_id, Partner.name)
     .join(Partner, Partner.id == ApiKey.partner_id)
     .where(
         ApiKey.key_hash == bindparam("key_hash"),
@@ -129,7 +130,11 @@ def authenticate_partner(scope: str) -> PartnerCaller:
     if row is None:
         raise _invalid()
     caller = PartnerCaller(
-        id=row.id, public_id=row.public_id, name=row.name, scopes=frozenset(row.scopes.split())
+        id=row.id,
+        public_id=row.public_id,
+        name=row.name,
+        scopes=frozenset(row.scopes.split()),
+        key_id=row.key_id,
     )
     if scope not in caller.scopes:
         raise Forbidden(f"This API key lacks the scope {scope}.")
@@ -215,10 +220,13 @@ def require_partner(scope: str) -> PartnerCaller:
     """Authenticate this request's partner key for `scope`; it becomes `current_partner()`.
 
     The one way a request is authenticated as a partner: the `partner` decorator calls it, and
-    so does the content blueprint's answer from memory, which runs before any view.
+    so does the content blueprint's answer from memory, which runs before any view. So every
+    partner operation is also counted here against the key's rate limit for `scope` (429 over
+    it), before anything of the request is parsed.
     """
     caller = authenticate_partner(scope)
     g.partner = caller
+    ratelimit.charge(caller, scope)
     return caller
 
 

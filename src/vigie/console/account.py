@@ -21,7 +21,7 @@ from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from vigie import clock, web
+from vigie import clock, ratelimit, web
 from vigie.console import labels, security
 from vigie.console.blueprint import blp
 from vigie.console.messages import french
@@ -46,8 +46,12 @@ LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 
 
 def throttle() -> LoginThrottle:
+    """The failed-login counts, in the rate limiter's store (shared by every process)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    found: LoginThrottle = app.extensions.setdefault("vigie.console.throttle", LoginThrottle())
+    found: LoginThrottle | None = app.extensions.get("vigie.console.throttle")
+    if found is None:
+        found = LoginThrottle(*ratelimit.storage_of(app))
+        app.extensions["vigie.console.throttle"] = found
     return found
 
 
@@ -94,14 +98,19 @@ def _login_refused(name: str, message: str, status: int, **headers: str) -> Resp
     return Response(body, status=status, headers=headers)
 
 
+def _attempts_wait() -> int:
+    """Seconds before this address may try again: attempts per minute are limited too."""
+    return ratelimit.address_wait("console-login", ratelimit.of().console_logins_per_minute)
+
+
 @blp.post("/login")
 @security.public
 def login() -> Any:
     name = request.form.get("name", "")[:200]
     password = request.form.get("password", "")[:PASSWORD_MAX_LENGTH]
-    address = request.remote_addr
+    address = ratelimit.of().address()
     now = clock.now().timestamp()
-    wait = throttle().wait(name, address, now)
+    wait = _attempts_wait() or throttle().wait(name, address, now)
     if wait:
         message = (
             "Trop de tentatives de connexion. Pour votre sécurité, réessayez dans "

@@ -6,26 +6,27 @@ most 15 minutes), counted from the last failure; a success clears the name's cou
 attempts do not lengthen the window. The name is counted whether or not an account has it, so
 the refusals say nothing about which accounts exist.
 
-The counts live in this process's memory (this slice): each gunicorn worker counts on its own
-and a restart forgets them. A shared store (the database, or Redis as the embeddable form's
-limiter may use) is the next step when the console runs on several workers behind one address.
+The counts live in the rate limiter's store (`vigie.ratelimit`: Redis when configured), so every
+process and host behind one address sees the same ones and a restart forgets nothing; with the
+memory store (no Redis) each process counts on its own; when the store cannot be reached,
+logins are heard (and `on_error` logs it) rather than the console failing. Only the store's
+atomic counters are
+used: failure number n of a key is `incr(count)`, and its time (the app's clock, so tests can
+travel) is a counter of its own that no other failure writes. Names are kept as digests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from limits.storage import Storage
 
 MAX_WAIT_SECONDS = 900.0
 FORGET_AFTER_SECONDS = 3600.0  # a key with no failure for an hour starts again from zero
-MAX_KEYS = 50_000  # bounds the memory an attacker spraying names can make us use
-
-
-@dataclass
-class _Failures:
-    count: int
-    last_at: float
+KEEP_SECONDS = 86400  # the store drops a key's counts a day after its first failure
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,21 @@ ADDRESS = Rule("addr:", free=10)  # an office behind one address: several people
 
 
 class LoginThrottle:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, _Failures] = {}
+    def __init__(
+        self, storage: Storage, prefix: str, on_error: Callable[[Exception], None]
+    ) -> None:
+        self._storage = storage
+        self._prefix = f"{prefix}/login/"
+        self._on_error = on_error
 
-    @staticmethod
-    def keys(name: str, address: str | None) -> list[tuple[Rule, str]]:
+    def _key(self, rule: Rule, value: str) -> str:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return self._prefix + rule.prefix + digest
+
+    def keys(self, name: str, address: str | None) -> list[tuple[Rule, str]]:
         return [
-            (ACCOUNT, ACCOUNT.prefix + name.strip().casefold()[:200]),
-            (ADDRESS, ADDRESS.prefix + (address or "unknown")),
+            (ACCOUNT, self._key(ACCOUNT, name.strip().casefold()[:200])),
+            (ADDRESS, self._key(ADDRESS, address or "unknown")),
         ]
 
     @staticmethod
@@ -59,37 +66,51 @@ class LoginThrottle:
             return 0.0
         return min(MAX_WAIT_SECONDS, 2.0 ** (count - rule.free + 1))
 
+    def _last(self, key: str) -> tuple[int, float | None]:
+        """The key's failure count and the time of its last failure (None: not written yet)."""
+        count = self._storage.get(key + "/n")
+        if not count:
+            return 0, None
+        at_ms = self._storage.get(f"{key}/at/{count}")
+        return count, (at_ms / 1000 if at_ms else None)
+
     def wait(self, name: str, address: str | None, now: float) -> int:
         """Whole seconds before an attempt for this name from this address is heard (0: now)."""
-        longest = 0.0
-        with self._lock:
-            for rule, key in self.keys(name, address):
-                failures = self._failures.get(key)
-                if failures is not None:
-                    ends = failures.last_at + self.window(rule, failures.count)
-                    longest = max(longest, ends - now)
-        return math.ceil(longest) if longest > 0 else 0
+        try:
+            return self._wait(name, address, now)
+        except Exception as error:  # noqa: BLE001 - any store failure: hear the attempt
+            self._on_error(error)
+            return 0
 
     def failed(self, name: str, address: str | None, now: float) -> None:
-        with self._lock:
-            self._forget_old(now)
-            for _, key in self.keys(name, address):
-                failures = self._failures.get(key)
-                if failures is None or now - failures.last_at > FORGET_AFTER_SECONDS:
-                    self._failures[key] = _Failures(1, now)
-                else:
-                    failures.count += 1
-                    failures.last_at = now
+        try:
+            self._failed(name, address, now)
+        except Exception as error:  # noqa: BLE001 - any store failure: the login goes on
+            self._on_error(error)
 
     def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(ACCOUNT.prefix + name.strip().casefold()[:200], None)
+        try:
+            self._storage.clear(self._key(ACCOUNT, name.strip().casefold()[:200]) + "/n")
+        except Exception as error:  # noqa: BLE001 - any store failure: the login goes on
+            self._on_error(error)
 
-    def _forget_old(self, now: float) -> None:
-        if len(self._failures) < MAX_KEYS:
-            return
-        for key in [k for k, f in self._failures.items() if now - f.last_at > MAX_WAIT_SECONDS]:
-            del self._failures[key]
-        if len(self._failures) >= MAX_KEYS:  # still full: keep the most recent half
-            recent = sorted(self._failures.items(), key=lambda kv: kv[1].last_at)
-            self._failures = dict(recent[len(recent) // 2 :])
+    def _wait(self, name: str, address: str | None, now: float) -> int:
+        longest = 0.0
+        for rule, key in self.keys(name, address):
+            count, last = self._last(key)
+            if count < rule.free:
+                continue
+            last = now if last is None else last  # a failure being counted right now
+            longest = max(longest, last + self.window(rule, count) - now)
+        return math.ceil(longest) if longest > 0 else 0
+
+    def _failed(self, name: str, address: str | None, now: float) -> None:
+        for _, key in self.keys(name, address):
+            count, last = self._last(key)
+            if count and last is not None and now - last > FORGET_AFTER_SECONDS:
+                self._storage.clear(key + "/n")
+            number = self._storage.incr(key + "/n", KEEP_SECONDS)
+            at = f"{key}/at/{number}"
+            self._storage.clear(at)  # left by an earlier count that was cleared
+            self._storage.incr(at, KEEP_SECONDS, amount=int(now * 1000))
+            self._storage.clear(f"{key}/at/{number - 1}")  # only the last time is read

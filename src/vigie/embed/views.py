@@ -11,14 +11,12 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, make_response, render_template, request
-from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 
-from vigie import web
+from vigie import ratelimit, web
 from vigie.config import Config
 from vigie.embed import forms, service, texts
 from vigie.embed.forms import ReportForm
@@ -42,41 +40,21 @@ POLICY = (
 HEADER_SAFE_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 SAME_SITE_FETCHES = ("same-origin", "none")
 WINDOW_SECONDS = 60
+FORM_POLICY = "form-submissions"
 
 
 # -- set-up ----------------------------------------------------------------------------------
 
 
-def _client_address(proxy_hops: int) -> Callable[[], str]:
-    """The key submissions are counted by: the client's address, behind `proxy_hops` proxies."""
-
-    def key() -> str:
-        if proxy_hops > 0:
-            forwarded = request.headers.get("X-Forwarded-For", "").split(",")
-            hops = [a.strip() for a in forwarded if a.strip()]
-            if len(hops) >= proxy_hops:
-                return hops[-proxy_hops]
-        return request.remote_addr or "unknown"
-
-    return key
-
-
 def init_app(app: Flask, config: Config) -> None:
-    """Register the pages, with this app's own limiter (its own counts and settings)."""
-    limiter = Limiter(
-        _client_address(config.ratelimit_proxy_hops),
-        storage_uri=config.ratelimit_storage_uri,
-        strategy="moving-window",
-        key_prefix="vigie-embed",
-    )
-    per_minute = config.form_submissions_per_minute
-    limiter.limit(f"{per_minute} per minute", methods=["POST"])(blp)
-    # Its check runs before the form's pages only, not before every API request (the
-    # extension's app-wide hooks cost ~60 µs a request): marked as installed, `init_app`
-    # reads the settings and opens the storage without adding them.
-    app.extensions.setdefault("limiter", set()).add(limiter)
-    limiter.init_app(app)
-    app.before_request_funcs.setdefault(blp.name, []).append(limiter._check_request_limit)
+    """Register the pages, their submissions limited by this app's limiter (`vigie.ratelimit`)."""
+    limiter = ratelimit.of(app).limiter
+    if config.ratelimit_enabled:
+        per_minute = config.form_submissions_per_minute
+        limiter.limit(f"{per_minute} per minute", methods=["POST"])(blp)
+        # Its check runs before the form's pages only, not before every API request (the
+        # extension's app-wide hooks cost ~60 µs a request; ratelimit.init_app leaves them out).
+        app.before_request_funcs.setdefault(blp.name, []).append(limiter._check_request_limit)
     app.extensions[LIMITER] = limiter
     app.register_blueprint(blp)
 
@@ -229,6 +207,10 @@ def too_many(error: TooManyRequests) -> Response:
         seconds=seconds,
     )
     response.headers["Retry-After"] = str(seconds)
+    if current is not None:  # the IETF fields, as on the API's answers (vigie.ratelimit)
+        policy = ratelimit.Policy(FORM_POLICY, current.limit.amount, window)
+        response.headers["RateLimit-Policy"] = policy.header
+        response.headers["RateLimit"] = ratelimit.Usage(policy, 0, seconds).header
     return response
 
 

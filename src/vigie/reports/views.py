@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vigie import auth, web
+from vigie import auth, ratelimit, web
 from vigie.errors import documented_problem
 from vigie.idempotency.decorator import EXAMPLE_IN_USE, EXAMPLE_REUSED, idempotent
 from vigie.pagination import next_link
@@ -139,8 +139,11 @@ class ReportBatch(MethodView):
         Each report is checked and stored on its own, with the rules of a single
         report: `results` has one entry per report, in order, with `status` 201
         (`id`, `priority`), 422 or 409 (`problem`). More than 100 reports is a 422
-        for the whole call, and nothing is stored.
+        for the whole call, and nothing is stored. Each report counts as one request
+        against the key's rate limit for reports:write.
         """
+        if len(data["reports"]) > 1:  # the call itself was counted as one when authenticated
+            ratelimit.charge(auth.current_partner(), "reports:write", len(data["reports"]) - 1)
         rt, session = web.runtime(), web.session()
         results = service.create_batch(
             session=session,

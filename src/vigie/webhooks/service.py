@@ -30,6 +30,7 @@ from vigie.ids import new_id
 from vigie.outbox import service as outbox
 from vigie.outbox.models import OutboxEvent
 from vigie.pagination import Key, Keyset, Page
+from vigie.partners.models import Partner
 from vigie.webhooks import outbound
 from vigie.webhooks.models import (
     PARTNER_EVENT_TYPES,
@@ -63,6 +64,7 @@ class Settings:
     retry_after_max_seconds: float
     policy: outbound.Policy
     development: bool = False  # a refused local URL says how development allows it
+    max_endpoints_per_partner: int = 10
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -75,6 +77,7 @@ class Settings:
             retry_after_max_seconds=config.webhook_retry_after_max_seconds,
             policy=policy(config),
             development=not config.is_production,
+            max_endpoints_per_partner=config.webhook_max_endpoints_per_partner,
         )
 
 
@@ -128,6 +131,23 @@ def _check_events(events: Sequence[str], *, partner: bool) -> list[str]:
     return chosen
 
 
+def _check_room(session: Session, partner_id: int, most: int) -> None:
+    """A partner keeps at most `most` endpoints (each event is sent to every one of them)."""
+    # The partner's row, locked on PostgreSQL, makes two concurrent registrations take turns.
+    session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())
+    held = session.scalar(
+        select(func.count(WebhookEndpoint.id)).where(
+            WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.deleted_at.is_(None)
+        )
+    )
+    if (held or 0) >= most:
+        raise Conflict(
+            f"A partner may register at most {most} webhook endpoints; delete one before "
+            "registering another (one endpoint may subscribe to several event types).",
+            limit=most,
+        )
+
+
 def create_endpoint(
     *,
     session: Session,
@@ -148,6 +168,8 @@ def create_endpoint(
     """
     chosen = _check_events(events, partner=partner_id is not None)
     _check_url(url, settings)
+    if partner_id is not None:
+        _check_room(session, partner_id, settings.max_endpoints_per_partner)
     secret = new_secret()
     now = clock.now()
     endpoint = WebhookEndpoint(

@@ -29,6 +29,14 @@ blp = Blueprint(
     description="Signed webhooks (Standard Webhooks) sent to your endpoints",
 )
 SCOPE = "webhooks:manage"
+TOO_MANY_ENDPOINTS = {
+    "type": "/problems/conflict",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "A partner may register at most 10 webhook endpoints; delete one before "
+    "registering another (one endpoint may subscribe to several event types).",
+    "limit": 10,
+}
 ENDPOINT_EXAMPLE = {
     "url": "https://hooks.example.com/vigie",
     "events": ["report.received", "report.status_changed"],
@@ -60,11 +68,13 @@ class Endpoints(MethodView):
     @blp.response(201, EndpointWithSecretSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    @documented_problem(blp, 409, too_many_endpoints=TOO_MANY_ENDPOINTS)
     def post(self, data: dict[str, Any]) -> Any:
         """Register an endpoint
 
         The URL must be https and resolve only to public addresses. The response carries
-        the signing secret (`whsec_…`); it is shown only this once.
+        the signing secret (`whsec_…`); it is shown only this once. A partner keeps at most
+        10 endpoints (409 beyond; one endpoint may subscribe to several event types).
         """
         session = web.session()
         endpoint, secret = service.create_endpoint(
