@@ -154,3 +154,15 @@ def test_a_few_errors_carry_no_count(client, partner):
     )
     assert response.status_code == 422
     assert "error_count" not in response.get_json()
+
+
+def test_the_partner_guide_states_each_types_status():
+    rows = re.findall(
+        r"^\| (\d{3}) \| `/problems/([a-z0-9-]+)` \|",
+        (ROOT / "docs" / "partners.md").read_text("utf-8"),
+        re.M,
+    )
+    assert len(rows) >= 10
+    types = catalogue()
+    for status, slug in rows:
+        assert types[slug].status == int(status), slug

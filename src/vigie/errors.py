@@ -138,7 +138,7 @@ class PayloadTooLarge(Problem):
     summary = "Body too large"
     meaning = (
         "The request body is larger than the limit the detail states, whether it was sent "
-        "with a Content-Length or in chunks. Nothing of it was read into storage."
+        "with a Content-Length or in chunks. Nothing of it was stored."
     )
     fix = "Send a smaller body: shorten free text, or split a batch into several requests."
 
@@ -288,7 +288,7 @@ BY_STATUS: dict[int, type[Problem]] = {
     cls.status: cls
     for cls in (
         BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
-        PreconditionFailed, PayloadTooLarge, UriTooLong, Invalid, HeaderFieldsTooLarge,
+        PreconditionFailed, PayloadTooLarge, UriTooLong, Invalid, HeaderFieldsTooLarge, Problem,
     )
 }  # fmt: skip
 
