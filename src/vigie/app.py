@@ -12,7 +12,19 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, console, docs, errors, health, logs, metrics, ratelimit, web
+from vigie import (
+    auth,
+    bodies,
+    console,
+    docs,
+    errors,
+    health,
+    logs,
+    metrics,
+    problems,
+    ratelimit,
+    web,
+)
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
@@ -24,7 +36,6 @@ from vigie.runtime import Runtime
 from vigie.shelters import views as shelters
 from vigie.stats import views as stats
 from vigie.triage import views as triage
-from vigie.validators import NUL_DETAIL
 from vigie.webhooks import views as webhooks
 
 log = logging.getLogger("vigie.request")
@@ -35,6 +46,9 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 class UnsupportedMediaType(Problem):
     status, slug = 415, "unsupported-media-type"
+    summary = "Unsupported media type"
+    meaning = "The body was sent with a Content-Type this operation does not read."
+    fix = "Send the body as JSON with the header Content-Type: application/json."
 
 
 class VigieApi(Api):
@@ -81,7 +95,7 @@ def _flask_settings(config: Config) -> dict[str, Any]:
             },
             "servers": [{"url": "/"}],
         },
-        "MAX_CONTENT_LENGTH": config.max_body_bytes,
+        "MAX_CONTENT_LENGTH": None,  # bodies.BodyLimit bounds every body, chunked ones too
         "SECRET_KEY": config.secret_key,
         "JSON_SORT_KEYS": False,
     }
@@ -95,37 +109,10 @@ def _start_request() -> None:
         mimetype = request.mimetype
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             raise UnsupportedMediaType("Send the body as application/json.")
-    _reject_nul()
-
-
-def _reject_nul() -> None:
-    """No identifier or stored text may hold U+0000: PostgreSQL's text type cannot."""
+    # No identifier may hold U+0000 (PostgreSQL's text type cannot). The body is not read
+    # here: bodies.load_json refuses NUL when the view parses it, after authentication.
     if "\x00" in request.path:
         raise errors.NotFound("No such resource.")
-    # JSON can only carry NUL as the escape \u0000: scan the bytes before parsing anything.
-    if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in request.get_data():
-        field = _nul_field(request.get_json(silent=True), "")
-        if field is not None:
-            raise errors.Invalid(NUL_DETAIL, errors=[errors.field_error(field, NUL_DETAIL)])
-
-
-def _nul_field(value: Any, prefix: str) -> str | None:
-    """The dotted path of the first string (or key) holding NUL, if any."""
-    if isinstance(value, str):
-        return (prefix or "(body)") if "\x00" in value else None
-    if isinstance(value, list):
-        items = ((f"{prefix}[{i}]", item) for i, item in enumerate(value))
-    elif isinstance(value, dict):
-        items = ((f"{prefix}.{k}" if prefix else str(k), item) for k, item in value.items())
-    else:
-        return None
-    for name, item in items:
-        if "\x00" in name:
-            return name
-        found = _nul_field(item, name)
-        if found is not None:
-            return found
-    return None
 
 
 def _html_form() -> bool:
@@ -195,6 +182,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     logs.configure(config.log_level)
     app = Flask("vigie", static_folder=None)
     app.config.update(_flask_settings(config))
+    app.wsgi_app = bodies.BodyLimit(app.wsgi_app, config.max_body_bytes)  # type: ignore[method-assign]
     app.extensions["vigie"] = Runtime.from_config(config)
     app.extensions["vigie.config"] = config
     _api(app)
@@ -206,6 +194,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app, config)  # counts per partner key and per client address
     embed.init_app(app, config)  # HTML pages, not API operations: not in the OpenAPI document
     console.init_app(app, config)  # HTML pages for staff, not API operations: not in OpenAPI
+    problems.init_app(app)  # /problems/<slug>: what each problem type means, for people
     if config.webhook_allow_private:
         logging.getLogger("vigie.webhooks").warning(
             "VIGIE_WEBHOOK_ALLOW_PRIVATE is on: webhook URLs may point at loopback and private "

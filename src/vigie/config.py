@@ -58,7 +58,8 @@ class Config:
     log_level: str = "INFO"
     docs_enabled: bool = True  # serve /docs (interactive reference)
     public_base_url: str = ""  # base of absolute links; empty: from the request
-    max_body_bytes: int = 262144  # 256 KiB, larger bodies get 413
+    max_body_bytes: int = 262144  # 256 KiB, larger bodies get 413 (chunked ones too)
+    max_json_depth: int = 32  # arrays/objects nested deeper in a JSON body get 400
     idempotency_ttl_hours: int = 24  # Idempotency-Keys are kept (and replayed) this long
     idempotency_lease_seconds: int = 60  # in-flight claim; a dead process's key frees after it
     retention_days: int = 365

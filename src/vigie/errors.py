@@ -18,14 +18,25 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "/problems/"
+PROBLEM_BASE = "/problems/"  # every `type` is this + a slug, and GET on it explains the slug
+MAX_FIELD_ERRORS = 50  # an answer lists at most this many field errors (and counts them all)
 
 
 class Problem(Exception):
-    """An error a caller can act on, rendered as a problem document."""
+    """An error a caller can act on, rendered as a problem document.
+
+    Each subclass with its own `slug` is a problem type: `/problems/<slug>` serves a page
+    (vigie.problems) built from its `summary`, `meaning` (what happened) and `fix`.
+    """
 
     status = 500
     slug = "internal-error"
+    summary = "Internal error"
+    meaning = "Something failed on our side while answering; nothing you sent was stored."
+    fix = (
+        "Retry later with the same request (with the same Idempotency-Key if you sent one). "
+        "If it persists, send us the request_id of the answer."
+    )
 
     def __init__(
         self,
@@ -44,37 +55,139 @@ class Problem(Exception):
 
 class BadRequest(Problem):
     status, slug = 400, "bad-request"
+    summary = "Bad request"
+    meaning = (
+        "The request could not be read: the body is not valid JSON, or a parameter or header "
+        "(a cursor, an Idempotency-Key) is malformed. The detail and errors say which."
+    )
+    fix = "Send well-formed JSON encoded in UTF-8, and pass cursors back exactly as received."
 
 
 class Unauthorized(Problem):
     status, slug = 401, "unauthorized"
+    summary = "Missing or invalid credential"
+    meaning = "The request carries no credential, or one that is wrong, revoked or expired."
+    fix = (
+        "Send your key as the header Authorization: Bearer <key> (never in the URL). "
+        "If it was revoked or rotated, use the new one."
+    )
 
 
 class Forbidden(Problem):
     status, slug = 403, "forbidden"
+    summary = "Not allowed"
+    meaning = "The credential is valid but does not grant this operation (a scope or a role)."
+    fix = "Ask MIPROF for a key with the scope the detail names, or use the right credential."
 
 
 class NotFound(Problem):
     status, slug = 404, "not-found"
+    summary = "Not found"
+    meaning = (
+        "Nothing is served at this path, or the resource does not exist or is not yours "
+        "(another partner's resources are not found, not forbidden)."
+    )
+    fix = "Check the path and the identifier against the API reference (/openapi.json)."
 
 
 class Conflict(Problem):
     status, slug = 409, "conflict"
+    summary = "Conflict"
+    meaning = (
+        "The request conflicts with the current state: for example a partner_reference "
+        "already used (the problem names the existing resource) or a change not allowed "
+        "in the resource's current status."
+    )
+    fix = "Read the resource named in the problem and decide from its current state."
 
 
 class PreconditionFailed(Problem):
     status, slug = 412, "precondition-failed"
+    summary = "Precondition failed"
+    meaning = "The resource changed since you read it: its ETag no longer matches If-Match."
+    fix = "Read the resource again, reapply your change and send it with the new ETag."
 
 
 class Invalid(Problem):
     """422 naming the fields at fault."""
 
     status, slug = 422, "validation-error"
+    summary = "Invalid fields"
+    meaning = (
+        "The body is well-formed but some fields are invalid. Each entry of errors names one "
+        "field (field, a dotted path, and pointer, a JSON pointer into your body) and why. At "
+        f"most {MAX_FIELD_ERRORS} are listed; error_count then gives the total."
+    )
+    fix = "Correct each field named in errors and send the request again."
 
     def __init__(self, detail: str | None = None, *, field: str | None = None, **kw: Any) -> None:
         if field is not None and "errors" not in kw:
             kw["errors"] = [field_error(field, detail or "Invalid value.")]
         super().__init__(detail or "The request has invalid fields.", **kw)
+
+
+class MethodNotAllowed(Problem):
+    status, slug = 405, "method-not-allowed"
+    summary = "Method not allowed"
+    meaning = "The path exists but not with this HTTP method; the Allow header lists its methods."
+    fix = "Use one of the methods in the Allow header (the API reference shows each operation)."
+
+
+class PayloadTooLarge(Problem):
+    status, slug = 413, "payload-too-large"
+    summary = "Body too large"
+    meaning = (
+        "The request body is larger than the limit the detail states, whether it was sent "
+        "with a Content-Length or in chunks. Nothing of it was stored."
+    )
+    fix = "Send a smaller body: shorten free text, or split a batch into several requests."
+
+
+class UriTooLong(Problem):
+    status, slug = 414, "uri-too-long"
+    summary = "Request line too long"
+    meaning = "The request line (method, path and query string) is longer than the server reads."
+    fix = "Shorten the query string: page with the cursor instead of repeating parameters."
+
+
+class HeaderFieldsTooLarge(Problem):
+    status, slug = 431, "header-fields-too-large"
+    summary = "Request headers too large"
+    meaning = "One header is longer, or there are more headers, than the server accepts."
+    fix = "Send fewer and shorter headers (cookies from other sites are a common cause)."
+
+
+class JsonTooDeep(BadRequest):
+    slug = "json-too-deep"
+    summary = "JSON nested too deeply"
+    meaning = (
+        "The JSON body nests arrays or objects deeper than the limit the detail states. No "
+        "Vigie resource needs more than a few levels."
+    )
+    fix = "Send the documented shape of the resource; flatten any deeper structure."
+
+
+class MalformedBody(BadRequest):
+    slug = "malformed-body"
+    summary = "Malformed body"
+    meaning = (
+        "The body could not be read as HTTP: a chunk size of Transfer-Encoding: chunked is "
+        "not hexadecimal, a chunk is not terminated, or the connection ended before the body did."
+    )
+    fix = "Let your HTTP client encode the body; send a Content-Length or well-formed chunks."
+
+
+class HttpError(Problem):
+    """A status of HTTP itself that no other type describes (e.g. 428, 416)."""
+
+    slug = "http-error"
+    summary = "HTTP error"
+    meaning = "The request failed at the HTTP level; the status and the detail say how."
+    fix = "Read the status code (RFC 9110) and the detail, correct the request and retry."
+
+    def __init__(self, status: int, detail: str | None = None, **kw: Any) -> None:
+        self.status = status
+        super().__init__(detail, **kw)
 
 
 def field_error(field: str, detail: str, *, location: str = "body") -> dict[str, Any]:
@@ -119,15 +232,19 @@ def problem_body(
     errors: list[dict[str, Any]] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The document; `errors` beyond MAX_FIELD_ERRORS are counted in `error_count`, not listed,
+    so that no request can make an answer much larger than itself."""
     body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "type": PROBLEM_BASE + (slug or HttpError.slug),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
     }
     if detail:
         body["detail"] = detail
     if errors:
-        body["errors"] = errors
+        body["errors"] = errors[:MAX_FIELD_ERRORS]
+        if len(errors) > MAX_FIELD_ERRORS:
+            body["error_count"] = len(errors)
     body.update(extensions or {})
     return body
 
@@ -167,10 +284,44 @@ def body_for(error: Problem) -> dict[str, Any]:
     )
 
 
+BY_STATUS: dict[int, type[Problem]] = {
+    cls.status: cls
+    for cls in (
+        BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
+        PreconditionFailed, PayloadTooLarge, UriTooLong, Invalid, HeaderFieldsTooLarge, Problem,
+    )
+}  # fmt: skip
+
+
+def for_status(status: int, detail: str | None = None, **kw: Any) -> Problem:
+    """The problem for an HTTP status raised outside our code (routing, Werkzeug, gunicorn)."""
+    cls = BY_STATUS.get(status)
+    if cls is None:
+        return HttpError(status, detail, **kw)
+    return cls(detail, **kw)
+
+
+def _short_detail(error: HTTPException) -> str | None:
+    """Werkzeug's own sentences are long and generic: say what this request did instead."""
+    status = error.code or 500
+    if status >= 500:
+        return None
+    if status == 404:
+        return "Nothing is served at this path; the API reference (/openapi.json) lists them."
+    if status == 405:
+        return f"{request.method} is not allowed on this path."
+    if status == 413:
+        limit = current_app.extensions["vigie.config"].max_body_bytes
+        return f"The body is larger than {limit} bytes."
+    if error.description != type(error).description:
+        return error.description  # a sentence our code or a library chose for this request
+    return HTTPStatus(status).phrase + "."
+
+
 def _http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     errors = None
-    detail = error.description if status < 500 else None
+    detail = _short_detail(error)
     data = getattr(error, "data", None)  # webargs puts parse errors here
     if isinstance(data, Mapping) and "messages" in data:
         errors = []
@@ -180,16 +331,14 @@ def _http_exception(error: HTTPException) -> Response:
         detail = "The request has invalid fields." if status == 422 else detail
         if status == 400 and errors:
             detail = errors[0]["detail"]
-    slug = {400: "bad-request", 413: "payload-too-large", 422: "validation-error"}.get(status)
-    if status == 413:
-        detail = f"The body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes."
     headers = {}
     if status == 405 and error.response is None:
         allowed = getattr(error, "valid_methods", None)
         if allowed:
-            headers["Allow"] = ", ".join(allowed)
-    body = problem_body(status, slug=slug, detail=detail, errors=errors)
-    return problem_response(body, headers)
+            headers["Allow"] = ", ".join(sorted(allowed))
+            detail = f"{request.method} is not allowed on this path; use {headers['Allow']}."
+    problem = for_status(status, detail, errors=errors)
+    return problem_response(body_for(problem), headers)
 
 
 def _problem(error: Problem) -> Response:
@@ -221,31 +370,7 @@ def log_failure(logger: logging.Logger, message: str, error: BaseException, **ex
 INVALID_JSON = "Invalid JSON body."
 
 
-def _unparseable_body(error: Exception) -> bool:
-    """Whether `error` is the JSON parser refusing this request's body.
-
-    A body nested too deeply (RecursionError) or holding an integer too long to convert
-    (ValueError) is not the JSONDecodeError that webargs answers with a 400, so it lands
-    here; parsing the body again tells it apart from a bug, which stays a 500.
-    """
-    if not isinstance(error, RecursionError | ValueError) or not request.content_length:
-        return False
-    try:
-        json.loads(request.get_data(cache=True))
-    except (RecursionError, ValueError):
-        return True
-    return False
-
-
 def _unexpected(error: Exception) -> Response:
-    if _unparseable_body(error):
-        body = problem_body(
-            400,
-            slug="bad-request",
-            detail=INVALID_JSON,
-            errors=[field_error("(body)", INVALID_JSON)],
-        )
-        return problem_response(body)
     log_failure(log, "unhandled error", error)
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
@@ -281,4 +406,10 @@ class ProblemSchema(Schema):
     detail = fields.String()
     instance = fields.String(metadata={"example": "/v1/reports"})
     request_id = fields.String()
-    errors = fields.List(fields.Nested(FieldErrorSchema))
+    errors = fields.List(
+        fields.Nested(FieldErrorSchema),
+        metadata={"description": f"The fields at fault: at most {MAX_FIELD_ERRORS} are listed"},
+    )
+    error_count = fields.Integer(
+        metadata={"description": "How many field errors there were, when more than are listed"}
+    )

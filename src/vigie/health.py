@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigie import web
 from vigie.errors import Problem
+from vigie.web import Blueprint
 
 blp = Blueprint("health", __name__, description="Process health")
 
@@ -22,6 +22,9 @@ class HealthSchema(Schema):
 
 class NotReady(Problem):
     status, slug = 503, "not-ready"
+    summary = "Not ready"
+    meaning = "This instance cannot reach its database, so it cannot answer requests yet."
+    fix = "Retry in a few seconds; a load balancer should route to another instance meanwhile."
 
 
 @blp.route("/healthz")

@@ -55,6 +55,15 @@ class RateLimited(Problem):
     """429: a quota of this caller is used up for the current window."""
 
     status, slug = 429, "too-many-requests"
+    summary = "Rate limit reached"
+    meaning = (
+        "This key (or, for the form and the console login, this address) has used up one of its "
+        "quotas for the current window; nothing of this request was stored."
+    )
+    fix = (
+        "Wait the number of seconds in Retry-After, then send the request again. The RateLimit "
+        "and RateLimit-Policy headers of every answer tell how much of each quota is left."
+    )
 
 
 class PartnerKey(Protocol):

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import flask_smorest
 from flask import Flask, current_app, g, request
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from vigie import bodies
 from vigie.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprint: `@blp.arguments` reads JSON bodies through `vigie.bodies` (bounded
+    nesting, no NUL), when the view runs, after its decorators authenticated the caller."""
+
+    ARGUMENTS_PARSER = bodies.PARSER
 
 
 def runtime() -> Runtime:

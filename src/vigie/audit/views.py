@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.audit import service
 from vigie.audit.schemas import AuditArgsSchema, AuditEntrySchema
 from vigie.pagination import next_link
+from vigie.web import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Audit log (supervisors)")
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, clock, web
 from vigie.content import catalogue as cat
@@ -30,6 +29,7 @@ from vigie.content.schemas import (
 )
 from vigie.errors import NotFound, Problem
 from vigie.pagination import next_link
+from vigie.web import Blueprint
 
 blp = Blueprint(
     "content", __name__, url_prefix="/v1/content", description="Awareness content for partners"
@@ -88,6 +88,9 @@ JSON_FEED_SCHEMA = {
 
 class Gone(Problem):
     status, slug = 410, "gone"
+    summary = "Content gone"
+    meaning = "The content item was retired or has expired: it is no longer published."
+    fix = "Delete your copy of the item; the content feeds list it as a tombstone too."
 
 
 def _base_url() -> str:

@@ -26,10 +26,22 @@ MAX_KEY_LENGTH = 255
 
 class KeyInUse(Conflict):
     slug = "idempotency-key-in-use"
+    summary = "Idempotency-Key in use"
+    meaning = "A request with this Idempotency-Key is still being processed."
+    fix = (
+        "Wait for the Retry-After seconds and send the same request again with the same key: "
+        "you will get the first request's answer."
+    )
 
 
 class KeyReused(Invalid):
     slug = "idempotency-key-reused"
+    summary = "Idempotency-Key reused"
+    meaning = (
+        "This Idempotency-Key was already used with another request (another body or "
+        "another operation). A key stands for one request you mean once."
+    )
+    fix = "Use a new key (a fresh UUID) for each distinct request; reuse a key only to retry."
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ def fingerprint(*, method: str, path: str, body: bytes) -> str:
         canonical = json.dumps(
             json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # the view then refuses the body
         canonical = body
     digest = hashlib.sha256(f"{method} {path}\n".encode())
     digest.update(canonical)

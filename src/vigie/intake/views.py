@@ -6,7 +6,6 @@ from functools import partial, wraps
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, integrations, web
 from vigie.errors import documented_problem
@@ -17,6 +16,7 @@ from vigie.intake.schemas import NativeReportSchema
 from vigie.reports import examples as report_examples
 from vigie.reports.schemas import ReportReceiptSchema
 from vigie.reports.views import LOCATION_HEADER, REPLAYED_HEADER
+from vigie.web import Blueprint
 
 blp = Blueprint(
     "intake",

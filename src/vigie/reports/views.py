@@ -6,7 +6,6 @@ from functools import partial
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, ratelimit, web
 from vigie.errors import documented_problem
@@ -24,6 +23,7 @@ from vigie.reports.schemas import (
     VocabularySchema,
 )
 from vigie.reports.vocabulary import EXPLOITATION, INDICATORS, REPORTER_ROLES
+from vigie.web import Blueprint
 
 blp = Blueprint(
     "reports", __name__, url_prefix="/v1/reports", description="Reports sent by partners"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.shelters import service
@@ -15,6 +14,7 @@ from vigie.shelters.schemas import (
     ShelterSchema,
     ShelterWriteSchema,
 )
+from vigie.web import Blueprint
 
 blp = Blueprint("shelters", __name__, url_prefix="/v1/shelters", description="Shelter directory")
 

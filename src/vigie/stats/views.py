@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from vigie import auth, clock, web
 from vigie.errors import Invalid, field_error
 from vigie.stats import service
 from vigie.validators import in_range
+from vigie.web import Blueprint
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Indicators of the plan")
 

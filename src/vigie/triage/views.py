@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.pagination import next_link
@@ -29,6 +28,7 @@ from vigie.triage.schemas import (
     SuggestionArgsSchema,
     TransitionArgsSchema,
 )
+from vigie.web import Blueprint
 
 blp = Blueprint(
     "triage", __name__, url_prefix="/v1/triage", description="Triage of reports (MIPROF staff)"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vigie import auth, web
 from vigie.errors import documented_problem
 from vigie.pagination import PageArgsSchema, next_link
 from vigie.reports.examples import problem_example
+from vigie.web import Blueprint
 from vigie.webhooks import service
 from vigie.webhooks.schemas import (
     DeliveryListArgsSchema,
