@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from payloads import stay_report
+
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -58,3 +60,40 @@ def test_the_console_keeps_its_own_stricter_policy(client):
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] != API_POLICY
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_cors_is_closed(client, partner):
+    """No answer lets a page of another origin read it: no CORS headers, preflights refused."""
+    origin = {"Origin": "https://evil.example"}
+    read = client.get("/v1/reports", headers={**partner.headers, **origin})
+    preflight = client.options(
+        "/v1/reports",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    for response in (read, preflight):
+        assert not [h for h in response.headers if h[0].lower().startswith("access-control-")]
+
+
+def test_docs_are_off_in_production(make_app):
+    production = make_app(env="production", docs_enabled=False)
+    client = production.test_client()
+    assert client.get("/docs").status_code == 404
+    assert client.get("/openapi.json").status_code == 200  # the contract stays public
+
+
+def test_an_unexpected_error_shows_no_stack_and_no_message(client, partner, monkeypatch):
+    def broken(**_: object) -> None:
+        raise RuntimeError("secret detail from deep inside: Jeanne 06 12 34 56 78")
+
+    monkeypatch.setattr("vigie.reports.service.create", broken)
+    response = client.post("/v1/reports", json=stay_report(), headers=partner.headers)
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text
+    assert "Jeanne" not in text
+    assert "RuntimeError" not in text
