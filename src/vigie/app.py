@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 
-from vigie import auth, console, docs, errors, health, logs, web
+from vigie import auth, console, docs, errors, health, logs, openapi, web
 from vigie.audit import views as audit
 from vigie.config import Config, load_config
 from vigie.content import views as content
@@ -175,7 +175,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 def _api(app: Flask) -> VigieApi:
-    api = VigieApi(app)
+    api = VigieApi(app, spec_kwargs={"extra_plugins": [openapi.Contract()]})
     app.extensions["vigie.api"] = api
     api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
     api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)
