@@ -61,7 +61,10 @@ def test_the_partner_guide_works_as_written(tmp_path):
     (key, receipt, read, refused, retries, listing, endpoint, test_event, content, adapted) = (
         outputs[:10]
     )
-    (embed_partner, form_page) = outputs[10:]  # the form's section (tests/embed/test_docs.py)
+    generated = outputs[10]  # "Generate a client"
+    (embed_partner, form_page) = outputs[11:]  # the form's section (tests/embed/test_docs.py)
+    assert re.search(r"^\d+ reports, the first received$", generated, flags=re.M), generated
+    assert re.search(r'^200 [2-9]\d* items, ETag "\w+"$', generated, flags=re.M), generated
     assert "gites-exemple" in embed_partner
     assert (
         "frame-ancestors https://www.gites-exemple.fr https://proprietaires.gites-exemple.fr"

@@ -20,6 +20,48 @@ OUTCOMES_PATH = "/v1/integrations/shelter_network/outcomes"
 REFUSED = frozenset({400, 413, 415, 422})
 
 
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema = {"type": "object", "required": sorted(properties), "properties": properties}
+    return {**schema, "description": description} if description else schema
+
+
+_STRING, _NULLABLE_STRING = {"type": "string"}, {"type": ["string", "null"]}
+# What `payload` builds, for the OpenAPI document (tests check a real delivery against it).
+DATA_SCHEMA = _object(
+    {
+        "referral_id": {**_STRING, "example": "ref_mfrggzdfmztwq2lk"},
+        "shelter": _object({"id": _STRING, "name": _STRING}, "The shelter of your network"),
+        "priority": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]},
+        "department": {**_NULLABLE_STRING, "description": "Département code, when known"},
+        "people": _object(
+            {
+                "count": {"type": "integer", "minimum": 1},
+                "minors": {"type": ["integer", "null"], "description": "Null when unknown"},
+                "minors_involved": {"type": "boolean"},
+            }
+        ),
+        "languages": {
+            "type": "array",
+            "items": _STRING,
+            "description": "BCP 47 tags of the languages the people speak",
+        },
+        "reply": _object(
+            {
+                "outcomes_url": {
+                    **_STRING,
+                    "description": "Where to POST the outcome, with your network key",
+                },
+                "referral_id": _STRING,
+                "contact": {**_NULLABLE_STRING, "description": "MIPROF's desk for a question"},
+            },
+            "How to answer",
+        ),
+    },
+    "A referral of people to a shelter of your network: the facts needed to act, nothing "
+    "about who reported.",
+)
+
+
 class Forwarder(integrations.Forwarder):
     """Sends `referral.created` to a shelter network's intake."""
 
@@ -45,6 +87,9 @@ class Forwarder(integrations.Forwarder):
                 "contact": context.contact or None,
             },
         }
+
+    def data_schema(self) -> dict[str, Any]:
+        return DATA_SCHEMA
 
     def classify(self, status: int | None, error: str | None) -> ForwardResult:
         if status is not None and 200 <= status < 300:

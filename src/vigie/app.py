@@ -21,6 +21,7 @@ from vigie import (
     health,
     logs,
     metrics,
+    openapi,
     problems,
     ratelimit,
     web,
@@ -165,7 +166,7 @@ def _blueprints() -> tuple[Blueprint, ...]:
 
 
 def _api(app: Flask) -> VigieApi:
-    api = VigieApi(app)
+    api = VigieApi(app, spec_kwargs={"extra_plugins": [openapi.Contract()]})
     app.extensions["vigie.api"] = api
     api.spec.components.security_scheme("partnerKey", auth.PARTNER_SCHEME)
     api.spec.components.security_scheme("staffToken", auth.OPERATOR_SCHEME)

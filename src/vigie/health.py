@@ -29,6 +29,7 @@ class NotReady(Problem):
 
 @blp.route("/healthz")
 class Liveness(MethodView):
+    @blp.doc(operationId="checkLiveness")
     @blp.response(200, HealthSchema)
     def get(self) -> Any:
         """The process answers"""
@@ -37,6 +38,7 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
+    @blp.doc(operationId="checkReadiness")
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> Any:

@@ -195,6 +195,11 @@ class Forwarder(ABC):
     def classify(self, status: int | None, error: str | None) -> ForwardResult:
         """One answer of the intake (`status` None when none came; `error` then says why)."""
 
+    def data_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of what `payload` returns, for the OpenAPI document's `webhooks`
+        (the intake's developers generate their models from it). None: undocumented."""
+        return None
+
 
 # -- the registry ---------------------------------------------------------------
 

@@ -102,6 +102,31 @@ def test_airline_sync_loop(client, partner, editor, publish, db):
     assert types.count("content.retired") == 1
 
 
+def test_the_first_page_validator_changes_with_any_change_further_in_the_list(
+    client, partner, editor, publish
+):
+    """Step 2 of the loop polls only the first page: a change on a later page (an item
+    retired, one published at the end) must still make that page's ETag stale."""
+    items = [publish(key=key, audiences=["cabin_crew"]) for key in ("a", "b", "c")]
+    query = {"audience": "cabin_crew", "locale": "en", "limit": 2}
+
+    def poll(etag):
+        return client.get(
+            "/v1/content", query_string=query, headers={**partner.headers, "If-None-Match": etag}
+        )
+
+    _, etag = pull_all(client, partner, **query)
+    retired = client.post(f"/v1/admin/content/{items[2]['id']}/retire", headers=editor.headers)
+    assert retired.status_code == 200
+    changed = poll(etag)
+    assert changed.status_code == 200
+    assert [i["id"] for i in changed.get_json()] == [items[0]["id"], items[1]["id"]]
+    assert poll(changed.headers["ETag"]).status_code == 304
+
+    publish(key="d", audiences=["cabin_crew"])
+    assert poll(changed.headers["ETag"]).status_code == 200
+
+
 def test_if_modified_since_and_validators(client, partner, publish):
     item = publish()
     first = client.get(f"/v1/content/{item['id']}", headers=partner.headers)

@@ -33,7 +33,10 @@ def test_every_status_is_documented_with_an_example(client, path, method):
             assert "application/problem+json" in response["content"]
             assert all(e["status"] == code for e in examples)
     if method == "post":
-        assert [p["name"] for p in operation["parameters"]] == ["Idempotency-Key"]
+        assert [p.get("name", p.get("$ref")) for p in operation["parameters"]] == [
+            "Idempotency-Key",
+            "#/components/parameters/RequestId",
+        ]
 
 
 def test_documented_problem_examples_match_real_answers(client, partner):

@@ -18,6 +18,7 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Audit lo
 @blp.route("")
 class AuditLog(MethodView):
     @auth.staff(blp, "supervisor")
+    @blp.doc(operationId="listAuditEntries")
     @blp.arguments(AuditArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.alt_response(400, response="BAD_REQUEST")

@@ -129,6 +129,7 @@ class Catalogue:
             languages=served or [order[0] if order else "fr"],
             pulled=pulled,
             next_cursor=next_cursor,
+            extent=_extent(rows),
         )
 
     def _changes(
@@ -215,6 +216,16 @@ def strong_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
+def _extent(rows: list[Row]) -> bytes:
+    """What changes when anything in a listing does: its length and its latest change (rows
+    come by change). A page's ETag covers it, so polling the first page with If-None-Match
+    notices a change on any later page too (an item retired there, one published at the end)."""
+    if not rows:
+        return b"0"
+    when, item_id, _ = rows[-1]
+    return f"{len(rows)}:{when.isoformat()}:{item_id}".encode()
+
+
 def _represent(
     value: Any,
     *,
@@ -222,11 +233,13 @@ def _represent(
     languages: list[str],
     pulled: list[tuple[int, str]],
     next_cursor: str | None = None,
+    extent: bytes = b"",
 ) -> Representation:
+    """`extent`: of the list a page belongs to (`_extent`); its ETag covers it."""
     body = dumps(value)
     return Representation(
         body=body,
-        etag=strong_etag(body),
+        etag=strong_etag(body + extent),
         last_modified=last_modified,
         content_language=", ".join(languages),
         pulled=tuple(pulled),

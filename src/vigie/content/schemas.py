@@ -247,3 +247,27 @@ class PartnerItemSchema(Schema):
     updated_at = fields.AwareDateTime(format="iso")
     expires_at = fields.AwareDateTime(format="iso", allow_none=True)
     links = fields.Nested(LinksSchema)
+
+
+# -- webhook events: the `data` partners receive (OpenAPI `webhooks`, see vigie.openapi) --
+
+
+class ContentRetiredDataSchema(Schema):
+    """`data` of `content.retired`, written by `service.retire`: drop your copy."""
+
+    id = fields.String(required=True, metadata={"example": "cnt_mfrggzdfmztwq2lk"})
+    version = fields.Integer(required=True)
+    updated_at = fields.AwareDateTime(format="iso", required=True)
+    links = fields.Nested(LinksSchema, required=True)
+
+
+class ContentPublishedDataSchema(ContentRetiredDataSchema):
+    """`data` of `content.published`, written by `service.publish`: fetch `links.self`."""
+
+    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
+    audiences = fields.List(fields.String(metadata={"enum": list(AUDIENCES)}), required=True)
+    locales = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The locales it is published in", "example": ["en", "fr"]},
+    )

@@ -109,14 +109,16 @@ def _filters(args: dict[str, Any]) -> cat.Filters:
     )
 
 
-@blp.route("")
+# Route parameters, not `blp.doc(parameters=...)`: a documented parameter list replaces the
+# one built from the query schema (flask-smorest merges documentation dicts, not lists).
+@blp.route("", parameters=CONDITIONAL_PARAMETERS)
 class ContentList(MethodView):
     @auth.partner(blp, "content:read")
+    @blp.doc(operationId="listContent")
     @blp.arguments(ContentQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, PartnerItemSchema(many=True), headers=LIST_HEADERS)
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.doc(parameters=CONDITIONAL_PARAMETERS)
     def get(self, **args: Any) -> Any:
         """List published content in your locale
 
@@ -155,6 +157,7 @@ class FeedFormat:
 
     mimetype: str
     write: Callable[..., bytes]  # (entries, *, base_url, self_url, language) -> body
+    operation_id: str
     summary: str
     body: str
     schema: dict[str, Any]
@@ -163,6 +166,7 @@ class FeedFormat:
 ATOM_FEED = FeedFormat(
     mimetype=ATOM,
     write=feeds.atom,
+    operation_id="getContentAtomFeed",
     summary="Atom feed of published content",
     body="Atom feed (RFC 4287), newest first.",
     schema={"type": "string"},
@@ -170,6 +174,7 @@ ATOM_FEED = FeedFormat(
 JSON_FEED_FORMAT = FeedFormat(
     mimetype=JSON_FEED,
     write=feeds.json_feed,
+    operation_id="getContentJsonFeed",
     summary="JSON Feed 1.1 of published content",
     body="JSON Feed 1.1, newest first.",
     schema=JSON_FEED_SCHEMA,
@@ -215,9 +220,9 @@ def _feed_view(fmt: FeedFormat) -> type[MethodView]:
         @blp.arguments(FeedQuerySchema, location="query", as_kwargs=True)
         @blp.alt_response(304, description=NOT_MODIFIED)
         @blp.doc(
+            operationId=fmt.operation_id,
             summary=fmt.summary,
             description=FEED_DESCRIPTION,
-            parameters=CONDITIONAL_PARAMETERS,
             responses=_feed_responses(fmt),
         )
         def get(self, **args: Any) -> Any:
@@ -226,19 +231,23 @@ def _feed_view(fmt: FeedFormat) -> type[MethodView]:
     return Feed
 
 
-blp.route("/feed.atom", endpoint="AtomFeed")(_feed_view(ATOM_FEED))
-blp.route("/feed.json", endpoint="JsonFeed")(_feed_view(JSON_FEED_FORMAT))
+blp.route("/feed.atom", endpoint="AtomFeed", parameters=CONDITIONAL_PARAMETERS)(
+    _feed_view(ATOM_FEED)
+)
+blp.route("/feed.json", endpoint="JsonFeed", parameters=CONDITIONAL_PARAMETERS)(
+    _feed_view(JSON_FEED_FORMAT)
+)
 
 
-@blp.route("/<string:item_id>")
+@blp.route("/<string:item_id>", parameters=CONDITIONAL_PARAMETERS)
 class ContentRead(MethodView):
     @auth.partner(blp, "content:read")
+    @blp.doc(operationId="getContent")
     @blp.arguments(ItemQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, PartnerItemSchema, headers=VALIDATOR_HEADERS)
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
-    @blp.doc(parameters=CONDITIONAL_PARAMETERS)
     def get(self, item_id: str, **args: Any) -> Any:
         """Read one published item in the negotiated locale
 
@@ -264,6 +273,7 @@ class ContentRead(MethodView):
 @admin_blp.route("")
 class ContentDrafts(MethodView):
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="createContentDraft")
     @admin_blp.arguments(ContentInSchema, example=CONTENT_EXAMPLE)
     @admin_blp.response(201, EditorItemSchema)
     @admin_blp.alt_response(409, response="CONFLICT")
@@ -279,6 +289,7 @@ class ContentDrafts(MethodView):
         return item, 201, {"Location": item.editor_links["self"]}
 
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="listEditorContent")
     @admin_blp.arguments(EditorListArgsSchema, location="query", as_kwargs=True)
     @admin_blp.response(200, EditorItemSchema(many=True))
     @admin_blp.alt_response(400, response="BAD_REQUEST")
@@ -296,6 +307,7 @@ class ContentDrafts(MethodView):
 @admin_blp.route("/<string:item_id>")
 class ContentDraft(MethodView):
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="getEditorContent")
     @admin_blp.response(200, EditorItemSchema)
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, item_id: str) -> Any:
@@ -303,6 +315,7 @@ class ContentDraft(MethodView):
         return service.get(session=web.session(), item_id=item_id)
 
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="updateContentDraft")
     @admin_blp.arguments(ContentPatchSchema)
     @admin_blp.response(200, EditorItemSchema)
     @admin_blp.alt_response(404, response="NOT_FOUND")
@@ -325,6 +338,7 @@ class ContentDraft(MethodView):
 @admin_blp.route("/<string:item_id>/publish")
 class ContentPublish(MethodView):
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="publishContent")
     @admin_blp.response(200, EditorItemSchema)
     @admin_blp.alt_response(404, response="NOT_FOUND")
     @admin_blp.alt_response(409, response="CONFLICT", example=PROBLEM_NO_FRENCH)
@@ -348,6 +362,7 @@ class ContentPublish(MethodView):
 @admin_blp.route("/<string:item_id>/retire")
 class ContentRetire(MethodView):
     @auth.staff(admin_blp, "editor")
+    @admin_blp.doc(operationId="retireContent")
     @admin_blp.response(200, EditorItemSchema)
     @admin_blp.alt_response(404, response="NOT_FOUND")
     @admin_blp.alt_response(409, response="CONFLICT")

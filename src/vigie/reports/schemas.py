@@ -309,3 +309,25 @@ class VocabularySchema(Schema):
     indicators = fields.List(fields.Nested(IndicatorSchema))
     suspected_exploitation = fields.List(fields.Nested(LabelSchema))
     reporter_roles = fields.List(fields.Nested(LabelSchema))
+
+
+# -- webhook events: the `data` partners receive (OpenAPI `webhooks`, see vigie.openapi) --
+
+
+class ReportReceivedDataSchema(Schema):
+    """`data` of `report.received`, written by `service.create`."""
+
+    report_id = fields.String(required=True, metadata={"example": "rep_mfrggzdfmztwq2lk"})
+    partner_reference = fields.String(required=True, metadata={"example": "GDF-2026-0042"})
+    status = fields.String(required=True, metadata={"enum": list(COARSE_STATUSES)})
+    priority = fields.String(required=True, metadata={"enum": ["P1", "P2", "P3", "P4"]})
+
+
+class ReportStatusChangedDataSchema(Schema):
+    """`data` of `report.status_changed`, written by `vigie.triage.service` when the coarse
+    status a partner sees changes."""
+
+    report_id = fields.String(required=True, metadata={"example": "rep_mfrggzdfmztwq2lk"})
+    partner_reference = fields.String(required=True, metadata={"example": "GDF-2026-0042"})
+    status = fields.String(required=True, metadata={"enum": list(COARSE_STATUSES)})
+    previous_status = fields.String(required=True, metadata={"enum": list(COARSE_STATUSES)})

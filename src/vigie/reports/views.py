@@ -71,6 +71,7 @@ def write_errors(func: Any) -> Any:
 @blp.route("")
 class Reports(MethodView):
     @auth.partner(blp, "reports:write")
+    @blp.doc(operationId="createReport")
     @idempotent(blp)
     @blp.arguments(REPORT_SCHEMA, example=ex.STAY_REPORT_EXAMPLE)
     @blp.response(
@@ -98,6 +99,7 @@ class Reports(MethodView):
         return report, 201, {"Location": report.links["self"]}
 
     @auth.partner(blp, "reports:read")
+    @blp.doc(operationId="listReports")
     @blp.arguments(ReportListArgsSchema, location="query", as_kwargs=True)
     @blp.response(
         200,
@@ -127,6 +129,7 @@ class Reports(MethodView):
 @blp.route("/batch")
 class ReportBatch(MethodView):
     @auth.partner(blp, "reports:write")
+    @blp.doc(operationId="createReportBatch")
     @idempotent(blp)
     @blp.arguments(BatchSchema(), example=ex.BATCH_EXAMPLE)
     @blp.response(200, BatchResultSchema, example=ex.BATCH_RESULT_EXAMPLE, headers=REPLAYED_HEADER)
@@ -158,6 +161,7 @@ class ReportBatch(MethodView):
 @blp.route("/<string:report_id>")
 class ReportItem(MethodView):
     @auth.partner(blp, "reports:read")
+    @blp.doc(operationId="getReport")
     @blp.response(200, PartnerReportSchema, example=ex.PARTNER_REPORT_EXAMPLE)
     @problem(404, not_found=ex.PROBLEM_NOT_FOUND)
     def get(self, report_id: str) -> Any:
@@ -172,6 +176,7 @@ class ReportItem(MethodView):
 
 @vocabulary_blp.route("/indicators")
 class Vocabulary(MethodView):
+    @vocabulary_blp.doc(operationId="getVocabulary")
     @vocabulary_blp.response(200, VocabularySchema)
     def get(self) -> Any:
         """Indicator, exploitation and reporter-role codes with French and English labels

@@ -34,6 +34,7 @@ SHELTER_EXAMPLE = {
 @blp.route("")
 class Shelters(MethodView):
     @auth.staff(blp, "operator", "admin")
+    @blp.doc(operationId="listShelters")
     @blp.arguments(ShelterListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ShelterSchema(many=True))
     def get(self, **args: Any) -> Any:
@@ -46,6 +47,7 @@ class Shelters(MethodView):
         )
 
     @auth.staff(blp, "admin")
+    @blp.doc(operationId="createShelter")
     @blp.arguments(ShelterWriteSchema, example=SHELTER_EXAMPLE)
     @blp.response(201, ShelterSchema)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -60,6 +62,7 @@ class Shelters(MethodView):
 @blp.route("/<string:shelter_id>")
 class ShelterItem(MethodView):
     @auth.staff(blp, "operator", "admin")
+    @blp.doc(operationId="getShelter")
     @blp.response(200, ShelterSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shelter_id: str) -> Any:
@@ -67,6 +70,7 @@ class ShelterItem(MethodView):
         return service.get(session=web.session(), shelter_id=shelter_id)
 
     @auth.staff(blp, "admin")
+    @blp.doc(operationId="updateShelter")
     @blp.arguments(ShelterPatchSchema, example={"capacity_available": 3})
     @blp.response(200, ShelterSchema)
     @blp.alt_response(404, response="NOT_FOUND")

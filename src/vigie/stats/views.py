@@ -93,6 +93,7 @@ class IndicatorsSchema(Schema):
 @blp.route("/indicators")
 class Indicators(MethodView):
     @auth.staff(blp, "supervisor", "admin")
+    @blp.doc(operationId="getIndicatorStats")
     @blp.arguments(IndicatorArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, IndicatorsSchema)
     @blp.doc(

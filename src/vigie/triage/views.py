@@ -74,6 +74,7 @@ def _claim_minutes() -> int:
 @blp.route("/queue")
 class Queue(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="listTriageQueue")
     @blp.arguments(QueueArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, QueueSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -98,6 +99,7 @@ class Queue(MethodView):
 @blp.route("/reports/<string:report_id>")
 class ReportDetail(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="getTriageReport")
     @blp.response(200, ReportDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, report_id: str) -> Any:
@@ -115,6 +117,7 @@ class ReportDetail(MethodView):
 @blp.route("/reports/<string:report_id>/claim")
 class Claim(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="claimReport")
     @blp.arguments(ClaimArgsSchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -140,6 +143,7 @@ class Claim(MethodView):
 @blp.route("/reports/<string:report_id>/release")
 class Release(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="releaseReport")
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", example=CLAIM_CONFLICT)
@@ -154,6 +158,7 @@ class Release(MethodView):
 @blp.route("/reports/<string:report_id>/transitions")
 class Transitions(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="changeReportStatus")
     @blp.arguments(TransitionArgsSchema, example={"to": "in_review", "comment": "Pris en charge"})
     @blp.response(200, ReportStateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -177,6 +182,7 @@ class Transitions(MethodView):
 @blp.route("/reports/<string:report_id>/notes")
 class Notes(MethodView):
     @auth.staff(blp, "operator")
+    @blp.doc(operationId="addReportNote")
     @blp.arguments(NoteArgsSchema)
     @blp.response(201, NoteSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -201,6 +207,7 @@ class Notes(MethodView):
 @referrals_blp.route("/<string:report_id>/referrals")
 class Referrals(MethodView):
     @auth.staff(referrals_blp, "operator")
+    @referrals_blp.doc(operationId="listReferrals")
     @referrals_blp.response(200, ReferralSchema(many=True))
     @referrals_blp.alt_response(404, response="NOT_FOUND")
     def get(self, report_id: str) -> Any:
@@ -209,6 +216,7 @@ class Referrals(MethodView):
         return referrals.referrals_for(session=web.session(), crypto=rt.crypto, report_id=report_id)
 
     @auth.staff(referrals_blp, "operator")
+    @referrals_blp.doc(operationId="createReferral")
     @referrals_blp.arguments(
         ReferralArgsSchema,
         example={"target_type": "emergency_shelter", "shelter_id": "shl_...", "note": "2 places"},
@@ -235,6 +243,7 @@ class Referrals(MethodView):
 @referrals_blp.route("/<string:report_id>/referrals/<string:referral_id>")
 class ReferralItem(MethodView):
     @auth.staff(referrals_blp, "operator")
+    @referrals_blp.doc(operationId="updateReferral")
     @referrals_blp.arguments(ReferralOutcomeArgsSchema, example={"status": "accepted"})
     @referrals_blp.response(200, ReferralSchema)
     @referrals_blp.alt_response(404, response="NOT_FOUND")
@@ -263,6 +272,7 @@ class ReferralItem(MethodView):
 @referrals_blp.route("/<string:report_id>/shelter-suggestions")
 class Suggestions(MethodView):
     @auth.staff(referrals_blp, "operator")
+    @referrals_blp.doc(operationId="listShelterSuggestions")
     @referrals_blp.arguments(SuggestionArgsSchema, location="query", as_kwargs=True)
     @referrals_blp.response(200, SuggestionSchema(many=True))
     @referrals_blp.alt_response(404, response="NOT_FOUND")

@@ -122,3 +122,26 @@ class TestEventSchema(Schema):
         attribute="public_id", metadata={"description": "The webhook-id the test will carry"}
     )
     type = fields.String(metadata={"example": "webhook.test"})
+
+
+# -- webhook events: the `data` partners receive (OpenAPI `webhooks`, see vigie.openapi) --
+
+
+class WebhookTestDataSchema(Schema):
+    """`data` of `webhook.test`, written by `service.send_test`."""
+
+    endpoint_id = fields.String(required=True, metadata={"example": "whe_m3k2bq7xv4ad5ck2p7xa"})
+    message = fields.String(required=True, metadata={"example": "Test event from Vigie."})
+
+
+class EndpointDisabledDataSchema(Schema):
+    """`data` of `webhook.endpoint_disabled`, written by `dispatch.disable`."""
+
+    endpoint_id = fields.String(required=True, metadata={"example": "whe_m3k2bq7xv4ad5ck2p7xa"})
+    reason = fields.String(
+        required=True,
+        metadata={
+            "enum": ["gone", "failing"],
+            "description": "`gone`: it answered 410; `failing`: no success for too long",
+        },
+    )

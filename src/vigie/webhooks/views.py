@@ -64,6 +64,7 @@ def _partner_id() -> int:
 @blp.route("/endpoints")
 class Endpoints(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="createWebhookEndpoint")
     @blp.arguments(EndpointCreateSchema, example=ENDPOINT_EXAMPLE)
     @blp.response(201, EndpointWithSecretSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -89,6 +90,7 @@ class Endpoints(MethodView):
         return (endpoint, secret), 201, headers
 
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="listWebhookEndpoints")
     @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, EndpointSchema(many=True))
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -109,6 +111,7 @@ class Endpoints(MethodView):
 @blp.route("/endpoints/<string:endpoint_id>")
 class EndpointItem(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="getWebhookEndpoint")
     @blp.response(200, EndpointSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, endpoint_id: str) -> Any:
@@ -118,6 +121,7 @@ class EndpointItem(MethodView):
         )
 
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="updateWebhookEndpoint")
     @blp.arguments(EndpointUpdateSchema, example={"enabled": True})
     @blp.response(200, EndpointSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -140,6 +144,7 @@ class EndpointItem(MethodView):
         return endpoint
 
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="deleteWebhookEndpoint")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, endpoint_id: str) -> Any:
@@ -156,6 +161,7 @@ class EndpointItem(MethodView):
 @blp.route("/endpoints/<string:endpoint_id>/rotate-secret")
 class RotateSecret(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="rotateWebhookSecret")
     @blp.response(200, EndpointWithSecretSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, endpoint_id: str) -> Any:
@@ -180,6 +186,7 @@ class RotateSecret(MethodView):
 @blp.route("/endpoints/<string:endpoint_id>/test")
 class TestEvent(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="testWebhookEndpoint")
     @blp.response(202, TestEventSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @documented_problem(blp, 409, not_subscribed=TEST_NOT_SUBSCRIBED)
@@ -201,6 +208,7 @@ class TestEvent(MethodView):
 @blp.route("/endpoints/<string:endpoint_id>/deliveries")
 class Deliveries(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="listWebhookDeliveries")
     @blp.arguments(DeliveryListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DeliverySchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
@@ -224,6 +232,7 @@ class Deliveries(MethodView):
 @blp.route("/deliveries/<string:delivery_id>/retry")
 class RetryDelivery(MethodView):
     @auth.partner(blp, SCOPE)
+    @blp.doc(operationId="retryWebhookDelivery")
     @blp.response(202, DeliverySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
