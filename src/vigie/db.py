@@ -96,11 +96,29 @@ def database_url(config: Config) -> str:
     return f"sqlite:///{(var / 'vigie.db').resolve()}"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    connect_timeout_seconds: int | None = None,
+    statement_timeout_ms: int | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine whose waits are bounded, so a failing database answers fast (503), not late.
+
+    PostgreSQL: `connect_timeout` for a new connection, the server's `statement_timeout`
+    (lock waits included), and a ping at checkout so that connections broken by an outage
+    are replaced by themselves once the server is back. SQLite: the busy timeout.
+    """
     kwargs.setdefault("hide_parameters", True)  # SQL errors must not carry report data to logs
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        connect_args: dict[str, Any] = {}
+        if connect_timeout_seconds:
+            connect_args["connect_timeout"] = max(2, int(connect_timeout_seconds))
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        return create_engine(url, connect_args=connect_args, **kwargs)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -137,7 +155,18 @@ class Database:
 
     @classmethod
     def from_config(cls, config: Config) -> Database:
-        return cls(make_engine(database_url(config), busy_timeout_ms=config.sqlite_busy_timeout_ms))
+        url = database_url(config)
+        extra: dict[str, Any] = {}
+        if not url.startswith("sqlite"):
+            extra["pool_timeout"] = config.db_pool_timeout_seconds
+        engine = make_engine(
+            url,
+            busy_timeout_ms=config.sqlite_busy_timeout_ms,
+            connect_timeout_seconds=config.db_connect_timeout_seconds,
+            statement_timeout_ms=config.db_statement_timeout_ms,
+            **extra,
+        )
+        return cls(engine)
 
     def lookup(self) -> Connection:
         """A connection for single-statement reads (authentication), to use as a context manager.

@@ -22,6 +22,8 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # a migration may take longer than a request
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
