@@ -106,9 +106,7 @@ def test_an_unopenable_sqlite_file_answers_503(make_app, tmp_path):
     _assert_unavailable(response)
 
 
-def test_a_locked_database_answers_503_within_the_timeout_then_serves_again(
-    make_app, db, partner
-):
+def test_a_locked_database_answers_503_within_the_timeout_then_serves_again(make_app, db, partner):
     """A write lock held by another connection: SQLite's busy timeout, PostgreSQL's
     statement timeout (which covers lock waits) bound the request; released, it succeeds."""
     app = make_app(

@@ -280,19 +280,20 @@ class FailureLog:
 
     def log(self, logger: logging.Logger, message: str, error: BaseException, **extra: Any) -> bool:
         """Log `error` unless its class was logged less than `interval` ago; whether it was."""
-        classes = tuple(_causes(error))
+        classes = _causes(error)
+        kind = tuple(classes[:2])  # SQLAlchemy's class and the driver's: the failure class
         now = time.monotonic()
         with self._lock:
-            last = self._last.get(classes)
+            last = self._last.get(kind)
             if last is not None and now - last < self.interval:
-                self._quiet[classes] = self._quiet.get(classes, 0) + 1
+                self._quiet[kind] = self._quiet.get(kind, 0) + 1
                 return False
-            self._last[classes] = now
-            suppressed = self._quiet.pop(classes, 0)
+            self._last[kind] = now
+            suppressed = self._quiet.pop(kind, 0)
         sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
         logger.error(
             message,
-            extra={**extra, "error": list(classes), "sqlstate": sqlstate, "suppressed": suppressed},
+            extra={**extra, "error": classes, "sqlstate": sqlstate, "suppressed": suppressed},
         )
         return True
 
