@@ -238,7 +238,11 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 def database_unavailable(error: BaseException) -> bool:
-    """Whether `error` (or what caused it) means the database cannot serve now, not a bug."""
+    """Whether `error` (or what it was raised from) means the database cannot serve now.
+
+    Only explicit causes (`raise ... from`) count: a bug in code handling a database error
+    must stay a 500 with its stack, not pass for an outage.
+    """
     current: BaseException | None = error
     seen: set[int] = set()
     while current is not None and id(current) not in seen:
@@ -247,7 +251,7 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         if isinstance(current, DATABASE_UNAVAILABLE):
             return not _sqlite_bug(current)
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return False
 
 
