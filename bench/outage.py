@@ -60,7 +60,7 @@ gunicorn, 2 sync workers, and a `vigie worker`, on a throw-away PostgreSQL clust
 the scenario; 4 threads post reports back to back; each phase lasts until {PER_PHASE} answers of
 its kind (a slow phase: 3). `db_connect_timeout_seconds={CONNECT_TIMEOUT}`,
 `db_statement_timeout_ms={STATEMENT_TIMEOUT_MS}`: a request may wait {BOUND_SECONDS:.0f} s at most
-for the database. Written by `bench/outage.py` (the scenario of `tests/test_database_outage.py`,
+for the database (a statement, or one second more against a frozen server, then a new connection). Written by `bench/outage.py` (the scenario of `tests/test_database_outage.py`,
 which checks it on every CI run).
 
 | phase | requests | 201 | 503 | other | slowest ms |
@@ -68,7 +68,7 @@ which checks it on every CI run).
 {_row("whole run", outage.answers, outage)}
 {_row(f"cluster stopped (`pg_ctl stop -m immediate`, {outage_seconds:.1f} s)", outage.during_outage, outage)}
 {_row(f"reports table locked by another connection ({lock_seconds:.1f} s)", outage.during_lock, outage)}
-{_row(f"server frozen: postmaster SIGSTOP, backends ended ({freeze_seconds:.1f} s)", outage.during_freeze, outage)}
+{_row(f"server frozen: SIGSTOP on every process of the cluster ({freeze_seconds:.1f} s)", outage.during_freeze, outage)}
 
 "slowest" is what a client waited, including the time its request queued behind another in a
 busy gunicorn worker; the longest an API process itself spent on a request answered 503 was

@@ -6,9 +6,9 @@ is stopped (`pg_ctl stop -m immediate`, a crash), posting goes on until enough r
 been answered during the outage, then the cluster is started again and posting goes on until
 reports are acknowledged again. Then, a lock held on the reports table by another connection
 (a database that does not answer in time) until enough requests have been answered, and
-released. Last, a frozen server: the postmaster stopped by SIGSTOP and the backends serving
-clients ended, so that new connections are queued and never answered, until enough requests
-have been answered; then SIGCONT. `run_outage` returns every answer, the stored report ids
+released. Last, a frozen server: every process of the cluster stopped by SIGSTOP (nothing is
+answered, not even the pool's ping or a new connection) until enough requests have been
+answered; then SIGCONT. `run_outage` returns every answer, the stored report ids
 and the processes' logs; tests/test_database_outage.py checks them, bench/outage.py writes
 the figures to docs/PERFORMANCE.md.
 """
@@ -34,8 +34,10 @@ from pg_cluster_support import Cluster, throwaway_cluster
 
 CONNECT_TIMEOUT = 2  # seconds; libpq's minimum
 STATEMENT_TIMEOUT_MS = 1000
-# A request during the outage may wait for: a new connection, then one statement.
-BOUND_SECONDS = CONNECT_TIMEOUT + STATEMENT_TIMEOUT_MS / 1000
+# A request during the outage may wait for: one statement or ping (the server's statement
+# timeout; against a frozen server, the client's deadline, one second later), then a new
+# connection.
+BOUND_SECONDS = STATEMENT_TIMEOUT_MS / 1000 + 1 + CONNECT_TIMEOUT
 SLOW_503S = 3  # answers awaited under the lock and frozen: each takes a timeout
 CLIENT_TIMEOUT = 30.0  # what "hung" means for the load threads
 
@@ -63,7 +65,7 @@ class Outage:
     recovered_at: float = 0.0  # first acknowledged report after the restart
     locked_at: float = 0.0
     unlocked_at: float = 0.0
-    frozen_at: float = 0.0  # postmaster stopped by SIGSTOP, client backends ended
+    frozen_at: float = 0.0  # every process of the cluster stopped by SIGSTOP
     thawed_at: float = 0.0
     stored: set[str] = field(default_factory=set)
     server_log: str = ""

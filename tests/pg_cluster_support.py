@@ -73,21 +73,26 @@ class Cluster:
     def postmaster_pid(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
-    def freeze(self) -> None:
-        """A server that stops answering: SIGSTOP the postmaster (new connections are queued
-        by the kernel and never served) and end the backends serving clients over TCP, so
-        that every client must open a new connection."""
+    def _processes(self) -> list[int]:
+        """The postmaster and its children (backends, checkpointer, WAL writer...)."""
         postmaster = self.postmaster_pid()
-        os.kill(postmaster, signal.SIGSTOP)
+        found = [postmaster]
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError, ValueError, IndexError):
-                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-                command = (stat.parent / "cmdline").read_bytes()
-                if parent == postmaster and b"127.0.0.1(" in command:
-                    os.kill(int(stat.parent.name), signal.SIGTERM)
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    found.append(int(stat.parent.name))
+        return found
+
+    def freeze(self) -> None:
+        """A server that stops answering, as a paused VM does: SIGSTOP every process of the
+        cluster. The kernel still accepts connections and acknowledges what clients send;
+        nothing is ever answered."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
 
     def thaw(self) -> None:
-        os.kill(self.postmaster_pid(), signal.SIGCONT)
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,12 @@ work start with BEGIN IMMEDIATE so concurrent writers queue instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,7 +123,10 @@ def make_engine(
             connect_args["connect_timeout"] = max(2, int(connect_timeout_seconds))
         if statement_timeout_ms:
             connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
-        return create_engine(url, connect_args=connect_args, **kwargs)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        if statement_timeout_ms:
+            Deadline(statement_timeout_ms / 1000 + 1).guard(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -137,6 +145,85 @@ def make_engine(
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+UNBOUNDED = "vigie_unbounded"  # execution option: no client-side deadline (migrations)
+
+
+class Deadline:
+    """Cuts the connection of a call that a frozen server leaves unanswered.
+
+    `statement_timeout` is enforced by the server: a server that stopped (SIGSTOP, a paused
+    VM) answers nothing, not even the pool's ping, and the request would wait until gunicorn
+    kills its worker. Every statement, ping, commit and rollback is timed; a watchdog thread
+    shuts the socket of a call older than `seconds` (set just past the statement timeout, so
+    a server that still answers always cancels first). psycopg then fails as on a lost
+    connection, SQLAlchemy invalidates it, and the request answers 503.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._armed: dict[int, tuple[float, int]] = {}  # id(connection) -> (deadline, fd)
+        self._lock = threading.Lock()
+        self._pid = 0  # the watchdog's process: a forked child (gunicorn) starts its own
+
+    def guard(self, engine: Engine) -> None:
+        dialect: Any = engine.dialect
+        for name in ("do_ping", "do_commit", "do_rollback"):
+            setattr(dialect, name, self._timed(getattr(dialect, name), lambda c: c))
+        for name in ("do_execute", "do_execute_no_params", "do_executemany"):
+            setattr(dialect, name, self._timed(getattr(dialect, name), _cursor_connection))
+
+    def _timed(
+        self, call: Callable[..., Any], connection_of: Callable[[Any], Any]
+    ) -> Callable[..., Any]:
+        def timed(target: Any, *args: Any) -> Any:
+            context = args[-1] if args else None
+            if getattr(context, "execution_options", {}).get(UNBOUNDED):
+                return call(target, *args)
+            connection = connection_of(target)
+            self._arm(connection)
+            try:
+                return call(target, *args)
+            finally:
+                self._disarm(connection)
+
+        return timed
+
+    def _arm(self, connection: Any) -> None:
+        with self._lock:
+            self._armed[id(connection)] = (time.monotonic() + self.seconds, connection.fileno())
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._watch, name="vigie-db-deadline", daemon=True).start()
+
+    def _disarm(self, connection: Any) -> None:
+        with self._lock:
+            self._armed.pop(id(connection), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                for key, (deadline, fd) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        _shut(fd)
+
+
+def _cursor_connection(cursor: Any) -> Any:
+    return cursor.connection
+
+
+def _shut(fd: int) -> None:
+    """Shut the socket down (the fd stays the driver's to close): its wait ends at once."""
+    with contextlib.suppress(OSError):
+        duplicate = socket.socket(fileno=os.dup(fd))
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()
 
 
 class Database:
