@@ -163,9 +163,6 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._armed: dict[int, tuple[float, int]] = {}  # id(connection) -> (deadline, fd)
-        self._lock = threading.Lock()
-        self._pid = 0  # the watchdog's process: a forked child (gunicorn) starts its own
 
     def guard(self, engine: Engine) -> None:
         dialect: Any = engine.dialect
@@ -182,22 +179,35 @@ class Deadline:
             if getattr(context, "execution_options", {}).get(UNBOUNDED):
                 return call(target, *args)
             connection = connection_of(target)
-            self._arm(connection)
+            _WATCHDOG.arm(connection, self.seconds)
             try:
                 return call(target, *args)
             finally:
-                self._disarm(connection)
+                _WATCHDOG.disarm(connection)
 
         return timed
 
-    def _arm(self, connection: Any) -> None:
+
+class _Watchdog:
+    """One thread per process for every engine's deadlines, started at the first call."""
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, int]] = {}  # id(connection) -> (deadline, fd)
+        self._lock = threading.Lock()
+        self._pid = 0  # a forked child (gunicorn worker) starts its own thread
+
+    def arm(self, connection: Any, seconds: float) -> None:
+        try:
+            fd = connection.fileno()
+        except Exception:  # noqa: BLE001 - a closed connection: the call fails on its own
+            return
         with self._lock:
-            self._armed[id(connection)] = (time.monotonic() + self.seconds, connection.fileno())
+            self._armed[id(connection)] = (time.monotonic() + seconds, fd)
             if self._pid != os.getpid():
                 self._pid = os.getpid()
                 threading.Thread(target=self._watch, name="vigie-db-deadline", daemon=True).start()
 
-    def _disarm(self, connection: Any) -> None:
+    def disarm(self, connection: Any) -> None:
         with self._lock:
             self._armed.pop(id(connection), None)
 
@@ -210,6 +220,9 @@ class Deadline:
                     if deadline <= now:
                         del self._armed[key]
                         _shut(fd)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _cursor_connection(cursor: Any) -> Any:
