@@ -64,6 +64,12 @@ class Config:
     idempotency_lease_seconds: int = 60  # in-flight claim; a dead process's key frees after it
     retention_days: int = 365
     sqlite_busy_timeout_ms: int = 5000
+    # -- database faults (docs/CONFIGURATION.md): bounded waits, then 503 with Retry-After --
+    db_connect_timeout_seconds: int = 5  # PostgreSQL: giving up on a new connection
+    db_statement_timeout_ms: int = 10000  # PostgreSQL: a statement (lock waits included)
+    db_pool_timeout_seconds: float = 5.0  # waiting for a free pooled connection
+    db_retry_after_seconds: int = 5  # Retry-After on a 503 while the database is unavailable
+    db_error_log_seconds: float = 10.0  # one log line per failure class per this interval
     webhook_allow_private: bool = False  # dev and tests only: loopback/private webhook URLs
     claim_minutes: int = 15  # triage: length of an operator's claim (lease) on a report
     console_refresh_seconds: int = 30  # the console's queue refreshes itself this often

@@ -6,7 +6,12 @@ work start with BEGIN IMMEDIATE so concurrent writers queue instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,11 +101,32 @@ def database_url(config: Config) -> str:
     return f"sqlite:///{(var / 'vigie.db').resolve()}"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    connect_timeout_seconds: int | None = None,
+    statement_timeout_ms: int | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine whose waits are bounded, so a failing database answers fast (503), not late.
+
+    PostgreSQL: `connect_timeout` for a new connection, the server's `statement_timeout`
+    (lock waits included), and a ping at checkout so that connections broken by an outage
+    are replaced by themselves once the server is back. SQLite: the busy timeout.
+    """
     kwargs.setdefault("hide_parameters", True)  # SQL errors must not carry report data to logs
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        connect_args: dict[str, Any] = {}
+        if connect_timeout_seconds:
+            connect_args["connect_timeout"] = max(2, int(connect_timeout_seconds))
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        if statement_timeout_ms:
+            Deadline(statement_timeout_ms / 1000 + 1).guard(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -121,6 +147,98 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engi
     return engine
 
 
+UNBOUNDED = "vigie_unbounded"  # execution option: no client-side deadline (migrations)
+
+
+class Deadline:
+    """Cuts the connection of a call that a frozen server leaves unanswered.
+
+    `statement_timeout` is enforced by the server: a server that stopped (SIGSTOP, a paused
+    VM) answers nothing, not even the pool's ping, and the request would wait until gunicorn
+    kills its worker. Every statement, ping, commit and rollback is timed; a watchdog thread
+    shuts the socket of a call older than `seconds` (set just past the statement timeout, so
+    a server that still answers always cancels first). psycopg then fails as on a lost
+    connection, SQLAlchemy invalidates it, and the request answers 503.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def guard(self, engine: Engine) -> None:
+        dialect: Any = engine.dialect
+        for name in ("do_ping", "do_commit", "do_rollback"):
+            setattr(dialect, name, self._timed(getattr(dialect, name), lambda c: c))
+        for name in ("do_execute", "do_execute_no_params", "do_executemany"):
+            setattr(dialect, name, self._timed(getattr(dialect, name), _cursor_connection))
+
+    def _timed(
+        self, call: Callable[..., Any], connection_of: Callable[[Any], Any]
+    ) -> Callable[..., Any]:
+        def timed(target: Any, *args: Any) -> Any:
+            context = args[-1] if args else None
+            if getattr(context, "execution_options", {}).get(UNBOUNDED):
+                return call(target, *args)
+            connection = connection_of(target)
+            _WATCHDOG.arm(connection, self.seconds)
+            try:
+                return call(target, *args)
+            finally:
+                _WATCHDOG.disarm(connection)
+
+        return timed
+
+
+class _Watchdog:
+    """One thread per process for every engine's deadlines, started at the first call."""
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, int]] = {}  # id(connection) -> (deadline, fd)
+        self._lock = threading.Lock()
+        self._pid = 0  # a forked child (gunicorn worker) starts its own thread
+
+    def arm(self, connection: Any, seconds: float) -> None:
+        try:
+            fd = connection.fileno()
+        except Exception:  # noqa: BLE001 - a closed connection: the call fails on its own
+            return
+        with self._lock:
+            self._armed[id(connection)] = (time.monotonic() + seconds, fd)
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._watch, name="vigie-db-deadline", daemon=True).start()
+
+    def disarm(self, connection: Any) -> None:
+        with self._lock:
+            self._armed.pop(id(connection), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                for key, (deadline, fd) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        _shut(fd)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _cursor_connection(cursor: Any) -> Any:
+    return cursor.connection
+
+
+def _shut(fd: int) -> None:
+    """Shut the socket down (the fd stays the driver's to close): its wait ends at once."""
+    with contextlib.suppress(OSError):
+        duplicate = socket.socket(fileno=os.dup(fd))
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()
+
+
 class Database:
     """Owns the engine and hands out sessions: read units and write units."""
 
@@ -137,7 +255,18 @@ class Database:
 
     @classmethod
     def from_config(cls, config: Config) -> Database:
-        return cls(make_engine(database_url(config), busy_timeout_ms=config.sqlite_busy_timeout_ms))
+        url = database_url(config)
+        extra: dict[str, Any] = {}
+        if not url.startswith("sqlite"):
+            extra["pool_timeout"] = config.db_pool_timeout_seconds
+        engine = make_engine(
+            url,
+            busy_timeout_ms=config.sqlite_busy_timeout_ms,
+            connect_timeout_seconds=config.db_connect_timeout_seconds,
+            statement_timeout_ms=config.db_statement_timeout_ms,
+            **extra,
+        )
+        return cls(engine)
 
     def lookup(self) -> Connection:
         """A connection for single-statement reads (authentication), to use as a context manager.

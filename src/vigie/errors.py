@@ -6,6 +6,8 @@ Services raise the classes below; nothing else in the code builds an error body.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -13,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,21 @@ class PreconditionFailed(Problem):
     fix = "Read the resource again, reapply your change and send it with the new ETag."
 
 
+class ServiceUnavailable(Problem):
+    """503: the database cannot serve now; the caller retries after `Retry-After` seconds."""
+
+    status, slug = 503, "service-unavailable"
+    summary = "Service unavailable"
+    meaning = (
+        "The service cannot reach its database right now (an outage, a restart or a lock held "
+        "too long). Nothing of this request was stored."
+    )
+    fix = (
+        "Send the same request again after the number of seconds in Retry-After; with an "
+        "Idempotency-Key, a retry can never store a report twice."
+    )
+
+
 class Invalid(Problem):
     """422 naming the fields at fault."""
 
@@ -141,6 +159,18 @@ class PayloadTooLarge(Problem):
         "with a Content-Length or in chunks. Nothing of it was stored."
     )
     fix = "Send a smaller body: shorten free text, or split a batch into several requests."
+
+
+class RequestTimeout(Problem):
+    """408: answered by the reverse proxy (config/nginx/vigie.conf), never by the app."""
+
+    status, slug = 408, "request-timeout"
+    summary = "Request not received in time"
+    meaning = (
+        "The headers or the body of the request did not arrive within the proxy's timeouts "
+        "(10 seconds without a byte). Nothing of it reached the service."
+    )
+    fix = "Send the request again, whole; with an Idempotency-Key a retry is always safe."
 
 
 class UriTooLong(Problem):
@@ -367,10 +397,107 @@ def log_failure(logger: logging.Logger, message: str, error: BaseException, **ex
     )
 
 
+# What a database that is down, unreachable, frozen past its timeouts or locked past the
+# busy timeout raises (SQLAlchemy wraps the driver's errors): 503, never a 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,  # refused, reset, statement timeout, shutdown, SQLite locked
+    sa_exc.InterfaceError,  # the driver's connection is already closed
+    sa_exc.DisconnectionError,  # the pool's ping found it dead
+    sa_exc.TimeoutError,  # no free pooled connection in time
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` (or what it was raised from) means the database cannot serve now.
+
+    Only explicit causes (`raise ... from`) count: a bug in code handling a database error
+    must stay a 500 with its stack, not pass for an outage.
+    """
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, DATABASE_UNAVAILABLE):
+            return not _sqlite_bug(current)
+        current = current.__cause__
+    return False
+
+
+SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly", "full")
+
+
+def _sqlite_bug(error: BaseException) -> bool:
+    """sqlite3 raises OperationalError for a mistyped statement too: that stays a 500."""
+    orig = getattr(error, "orig", None)
+    if type(orig).__module__ != "sqlite3":
+        return False
+    text = str(orig).lower()
+    return not any(word in text for word in SQLITE_UNAVAILABLE)
+
+
+class FailureLog:
+    """One short log line per failure class per interval, never a stack per request.
+
+    While the database is down every request fails the same way; logging each one would
+    bury everything else (and a stack per request is kilobytes). The line names the
+    exception classes and the driver's SQLSTATE, never the message (it may quote a host,
+    a statement or input), and counts the failures not logged since the previous line.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, ...], float] = {}
+        self._quiet: dict[tuple[str, ...], int] = {}
+
+    def log(self, logger: logging.Logger, message: str, error: BaseException, **extra: Any) -> bool:
+        """Log `error` unless its class was logged less than `interval` ago; whether it was."""
+        classes = _causes(error)
+        kind = tuple(classes[:2])  # SQLAlchemy's class and the driver's: the failure class
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(kind)
+            if last is not None and now - last < self.interval:
+                self._quiet[kind] = self._quiet.get(kind, 0) + 1
+                return False
+            self._last[kind] = now
+            suppressed = self._quiet.pop(kind, 0)
+        sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+        logger.error(
+            message,
+            extra={**extra, "error": classes, "sqlstate": sqlstate, "suppressed": suppressed},
+        )
+        return True
+
+
+def _setting(name: str, default: Any) -> Any:
+    config = current_app.extensions.get("vigie.config")
+    return getattr(config, name, default)
+
+
+def _unavailable(error: Exception) -> Response:
+    failures = current_app.extensions.get("vigie.failure_log")
+    if failures is None:
+        failures = FailureLog(_setting("db_error_log_seconds", 10.0))
+        current_app.extensions["vigie.failure_log"] = failures
+    failures.log(log, "database unavailable", error)
+    retry_after = int(_setting("db_retry_after_seconds", 5))
+    body = problem_body(
+        503,
+        slug=ServiceUnavailable.slug,
+        detail=f"The service is temporarily unavailable; retry in {retry_after} seconds.",
+    )
+    return problem_response(body, {"Retry-After": str(retry_after)})
+
+
 INVALID_JSON = "Invalid JSON body."
 
 
 def _unexpected(error: Exception) -> Response:
+    if database_unavailable(error):
+        return _unavailable(error)
     log_failure(log, "unhandled error", error)
     body = problem_body(500, slug="internal-error", detail="An unexpected error occurred.")
     return problem_response(body)
@@ -380,7 +507,7 @@ def register(app: Flask) -> None:
     """Install the handlers; called after flask-smorest so ours win."""
     app.register_error_handler(Problem, _problem)
     app.register_error_handler(HTTPException, _http_exception)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(Exception, _unexpected)  # database unavailable: 503 there
 
 
 class FieldErrorSchema(Schema):

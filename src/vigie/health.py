@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigie import web
-from vigie.errors import Problem
+from vigie.errors import Problem, database_unavailable
 from vigie.web import Blueprint
 
 blp = Blueprint("health", __name__, description="Process health")
@@ -43,8 +43,13 @@ class Readiness(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> Any:
         """The database answers"""
+        # 503 with Retry-After while it does not (refused, unreachable, or slower than the
+        # configured timeouts): the error goes to the one handler of vigie.errors like any
+        # request's, logged once per failure class per interval, never described.
         try:
             web.session().execute(text("SELECT 1"))
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            if database_unavailable(exc):
+                raise
             raise NotReady("Not ready.") from None
         return {"status": "ok"}

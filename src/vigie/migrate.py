@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine
 
+from vigie.db import UNBOUNDED
+
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
@@ -23,6 +25,9 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # a migration may take longer than a request
+            connection.execution_options(**{UNBOUNDED: True})
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

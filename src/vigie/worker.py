@@ -19,7 +19,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from vigie import clock, metrics, periodic
-from vigie.errors import log_failure
+from vigie.errors import FailureLog, database_unavailable, log_failure
 from vigie.idempotency import jobs as idempotency_jobs
 from vigie.runtime import Runtime
 from vigie.triage import jobs as triage_jobs
@@ -54,7 +54,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
 )
 
 
-def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None]:
+def _locked(
+    runtime: Runtime, job: PeriodicJob, owner: str, failures: FailureLog
+) -> Callable[[], None]:
     def run_job() -> None:
         try:
             ran = periodic.run_once_per_period(
@@ -68,7 +70,10 @@ def _locked(runtime: Runtime, job: PeriodicJob, owner: str) -> Callable[[], None
                 log.info("periodic job ran", extra={"job": job.name})
                 metrics.job_ran(job.name)
         except Exception as exc:  # noqa: BLE001 - a job's failure must not stop the worker
-            log_failure(log, "periodic job failed", exc, job=job.name)
+            if database_unavailable(exc):  # the next period runs again; one line per interval
+                failures.log(log, "periodic job: database unavailable", exc, job=job.name)
+            else:
+                log_failure(log, "periodic job failed", exc, job=job.name)
             metrics.job_ran(job.name, failed=True)
 
     return run_job
@@ -78,9 +83,10 @@ def build_scheduler(
     runtime: Runtime, owner: str, jobs: tuple[PeriodicJob, ...] | None = None
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
+    failures = FailureLog(runtime.config.db_error_log_seconds)
     for job in PERIODIC_JOBS if jobs is None else jobs:
         scheduler.add_job(
-            _locked(runtime, job, owner),
+            _locked(runtime, job, owner, failures),
             "interval",
             seconds=job.seconds,
             id=job.name,

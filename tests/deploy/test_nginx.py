@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import time
 
@@ -13,6 +14,7 @@ import pytest
 from live import vigie_server
 from payloads import stay_report
 from topology import (
+    SHIPPED,
     SLOW_HEADERS,
     SLOW_POST,
     Proxy,
@@ -157,6 +159,13 @@ def test_nginx_refusals_are_problem_documents(topology, request_bytes, status, s
     problem = json.loads(body)
     assert (problem["status"], problem["type"]) == (status, f"/problems/{slug}")
     assert headers["strict-transport-security"].startswith("max-age=63072000")
+
+
+def test_every_problem_type_the_proxy_answers_has_its_page(client):
+    types = set(re.findall(r'"type":"(/problems/[a-z-]+)"', SHIPPED.read_text("utf-8")))
+    assert len(types) >= 8
+    for problem_type in sorted(types):
+        assert client.get(problem_type).status_code == 200, problem_type
 
 
 def test_metrics_are_not_served_through_the_proxy(topology):

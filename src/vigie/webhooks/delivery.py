@@ -31,7 +31,7 @@ from typing import Any, cast
 from sqlalchemy import exists, select
 
 from vigie import clock, integrations
-from vigie.errors import log_failure
+from vigie.errors import FailureLog, database_unavailable, log_failure
 from vigie.integrations import ForwardContext, ForwardedReferral, Forwarder, ForwardResult
 from vigie.outbox.models import OutboxEvent
 from vigie.runtime import Runtime
@@ -84,6 +84,7 @@ class Deliverer:
         )
         self._forwarders: dict[str, Forwarder | None] = {}
         self._forwarders_lock = threading.Lock()
+        self.failures = FailureLog(runtime.config.db_error_log_seconds)
         if self.settings.lease_seconds < outbound.TOTAL_TIMEOUT + 5:
             log.warning(
                 "webhook_lease_seconds is shorter than a send may take; "
@@ -316,7 +317,7 @@ class Deliverer:
             try:
                 work = self.cycle()
             except Exception as exc:  # noqa: BLE001 - the loop must survive a failed round
-                log_failure(log, "delivery cycle failed; retrying", exc)
+                self._failed(exc, "delivery cycle failed; retrying")
                 work = 0
                 stop.wait(1.0)
             if not work:
@@ -336,15 +337,25 @@ class Deliverer:
             try:
                 self.record_finished()
             except Exception as exc:  # noqa: BLE001 - shutdown must still release the leases
-                log_failure(log, "could not record finished deliveries", exc)
+                self._failed(exc, "could not record finished deliveries")
                 break
         left = list(self.inflight)
         if left:
-            with self.db.unit(write=True) as session:
-                dispatch.release(session=session, owner=self.owner, delivery_ids=left)
-            log.warning("released unfinished deliveries", extra={"count": len(left)})
+            try:
+                with self.db.unit(write=True) as session:
+                    dispatch.release(session=session, owner=self.owner, delivery_ids=left)
+                log.warning("released unfinished deliveries", extra={"count": len(left)})
+            except Exception as exc:  # noqa: BLE001 - their leases expire by themselves
+                self._failed(exc, "could not release unfinished deliveries")
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
+
+    def _failed(self, error: Exception, message: str) -> None:
+        """A database outage: one short line per failure class per interval; else the stack."""
+        if database_unavailable(error):
+            self.failures.log(log, f"{message}: database unavailable", error)
+        else:
+            log_failure(log, message, error)
 
 
 def _load_forwarder(name: str) -> Forwarder | None:
