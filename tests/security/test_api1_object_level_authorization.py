@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import select, update
 
 from content_payloads import item_body
-from network_support import create_network, network_shelter, refer, send_outcome
+from network_support import cli, create_network, network_shelter, refer, send_outcome
 from payloads import stay_report
+from snapshot_support import snapshot
 from triage_support import report, shelter
 from vigie.ids import new_id
-from vigie.models import Base
 from vigie.webhooks import dispatch
-from vigie.webhooks.models import WebhookDelivery
+from vigie.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # Who may address the objects behind each route that takes an id in its path.
 # partner: a partner's own objects (a case in PARTNER_ROUTES below);
@@ -122,15 +122,6 @@ def test_every_id_route_has_an_owner_and_a_case(app, client):
 # -- what "nothing changed" and "the same answer" mean ------------------------------------
 
 
-def snapshot(db) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: a refused request must leave all of them as they were."""
-    with db.engine.connect() as connection:
-        return {
-            table.name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
-            for table in Base.metadata.sorted_tables
-        }
-
-
 # Per request, whatever the object: left out of the comparison.
 PER_REQUEST = {"request_id"}
 
@@ -218,6 +209,52 @@ def test_another_partners_object_is_answered_as_a_missing_one(client, db, owned,
     mine = client.open(url_of(owned[name]), method=method, headers=owned["a"].headers, **kwargs)
     expected = OWNER_SUCCESS[method]
     assert mine.status_code in (expected if isinstance(expected, tuple) else (expected,))
+
+
+@pytest.fixture
+def unowned(app, db, client, owned, make_staff, post_report):
+    """MIPROF's own endpoint and a shelter network's intake, each with a failed delivery."""
+    miprof = cli(
+        app,
+        "webhooks",
+        "create",
+        "--url",
+        "http://127.0.0.1:9/m",
+        "--events",
+        "report.received,referral.created",
+        "--json",
+    )
+    network = create_network(app, "http://127.0.0.1:9/n", name="Réseau N")
+    target = network_shelter(client, make_staff("admin"), network)
+    refer(client, make_staff("operator"), report(post_report, owned["a"], "U-1"), target["id"])
+    with db.unit() as session:
+        dispatch.fan_out(session=session, is_sqlite=db.is_sqlite)
+    found = {}
+    with db.unit() as session:
+        session.execute(update(WebhookDelivery).values(status="failed", next_attempt_at=None))
+        for endpoint_id in (miprof["id"], network["intake"]["endpoint_id"]):
+            found[endpoint_id] = session.scalar(
+                select(WebhookDelivery.public_id)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .where(WebhookEndpoint.public_id == endpoint_id)
+            )
+    assert all(found.values()), found
+    return found  # endpoint id -> a delivery id
+
+
+@pytest.mark.parametrize(
+    ("method", "rule"), [r for r, (name, _) in PARTNER_ROUTES.items() if name != "report_id"]
+)
+def test_miprof_and_network_endpoints_are_answered_to_partners_as_missing(
+    client, db, owned, unowned, method, rule
+):
+    name, body = PARTNER_ROUTES[(method, rule)]
+    kwargs = {"json": body} if body is not None else {}
+    url_of = _url(rule, name)
+    for endpoint_id, delivery_id in unowned.items():
+        target = endpoint_id if name == "endpoint_id" else delivery_id
+        a = owned["a"]
+        assert_like_missing(client, db, method, url_of, target, PREFIX[name], a.headers, **kwargs)
 
 
 def test_lists_hold_only_the_callers_objects(client, owned):

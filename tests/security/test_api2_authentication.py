@@ -278,3 +278,16 @@ def test_disabling_a_staff_account_ends_its_console_session_at_once(
     assert LOGIN_FAILED in refused.get_data(as_text=True)
     assert LOGIN_FAILED in wrong.get_data(as_text=True)
     assert again.get("/console/queue").status_code == 302
+
+
+def test_a_revoked_partners_embedded_form_is_gone_like_one_never_made(app, client):
+    """The form hosts fill in needs no key: the partner's slug is its door, closed on revoke."""
+    made = run(app, "partner", "create", "--name", "Gîtes du Sud")
+    assert client.get(f"/embed/{made['slug']}/report").status_code == 200
+    run(app, "partner", "revoke", made["id"])
+    gone = client.get(f"/embed/{made['slug']}/report")
+    never = client.get("/embed/personne-jamais-cree/report")
+    assert gone.status_code == never.status_code == 404
+    assert gone.get_data(as_text=True).replace(made["slug"], "") == never.get_data(
+        as_text=True
+    ).replace("personne-jamais-cree", "")
