@@ -291,3 +291,24 @@ def test_a_revoked_partners_embedded_form_is_gone_like_one_never_made(app, clien
     assert gone.get_data(as_text=True).replace(made["slug"], "") == never.get_data(
         as_text=True
     ).replace("personne-jamais-cree", "")
+
+
+def test_content_answered_from_memory_still_needs_a_live_key(app, client, partner, make_partner):
+    """Content reads already answered are served from memory before any view: the key is
+    checked there too (revoked: 401; without content:read: 403), with the view's answers."""
+    from vigie.content import importing
+
+    importing.load_seed(app.extensions["vigie"])
+    paths = ["/v1/content", "/v1/content/feed.json", "/v1/content/feed.atom"]
+    item = client.get("/v1/content", headers=partner.headers).get_json()[0]["id"]
+    paths.append(f"/v1/content/{item}")
+    for path in paths:  # twice: the second is answered from memory
+        assert client.get(path, headers=partner.headers).status_code == 200
+        assert client.get(path, headers=partner.headers).status_code == 200
+    writer = make_partner("Sans contenu", scopes=("reports:write",))
+    run(app, "partner", "revoke", partner["id"])
+    for path in paths:
+        assert refusal(client.get(path, headers=partner.headers)) == _invalid_answer(
+            client, path
+        ), path
+        assert client.get(path, headers=writer.headers).status_code == 403, path
