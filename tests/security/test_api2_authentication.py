@@ -312,3 +312,17 @@ def test_content_answered_from_memory_still_needs_a_live_key(app, client, partne
             client, path
         ), path
         assert client.get(path, headers=writer.headers).status_code == 403, path
+
+
+def test_the_console_never_takes_a_bearer_token(app, client, callers):
+    """The console knows only its own session (a password login): a staff token, valid or
+    rotated away, opens no console page and does no console action."""
+    admin = callers["staffToken"]["admin"]
+    rotated = run(app, "operator", "rotate-token", admin["id"])
+    for token in (admin["secret"], rotated["token"]):
+        page = client.get("/console/accounts", headers=bearer(token))
+        assert page.status_code == 302
+        assert page.headers["Location"].startswith("/console/?next=")
+        action = client.post(f"/console/accounts/{admin['id']}/disable", headers=bearer(token))
+        assert action.status_code == 400  # no session, so no CSRF token: nothing done
+    assert client.get("/v1/shelters", headers=bearer(rotated["token"])).status_code == 200
