@@ -8,9 +8,10 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from vigie import (
     auth,
@@ -106,6 +107,9 @@ def _start_request() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    declared = request.content_length
+    if declared is not None and declared > current_app.extensions["vigie.config"].max_body_bytes:
+        raise RequestEntityTooLarge()  # said by its length: refused unread, on every path
     if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _html_form():
         mimetype = request.mimetype
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
