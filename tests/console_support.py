@@ -3,17 +3,22 @@ the browser tests' live site and visitor (shared by test_browser*.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import subprocess
 import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
-from conftest import ROOT, Actor
-from live import BIN, LiveServer
+from conftest import ROOT, Actor, chromium_path
+from live import BIN, LiveServer, vigie_server
 from payloads import stay_report
 
 PASSWORD = "mot de passe de test 2026"
@@ -95,6 +100,39 @@ class Site:
         body = stay_report(partner_reference=reference, **overrides)
         report_id: str = self.api("/v1/reports", self.partner_key, body)["id"]
         return report_id
+
+
+SHELTER = {
+    "name": "SIAO 33 — Bordeaux",
+    "type": "emergency_shelter",
+    "departments": ["33"],
+    "accepts": ["women", "families", "minors"],
+    "languages": ["fr"],
+    "capacity_total": 8,
+    "capacity_available": 2,
+    "contact": {"name": "Permanence", "phone": "115"},
+}
+
+
+@contextlib.contextmanager
+def live_site(
+    directory: Path, staff: Iterable[tuple[str, str]], env: dict[str, str] | None = None
+) -> Iterator[tuple[Site, dict[str, dict[str, Any]]]]:
+    """A live server for the browser tests: the partner Airbnb, Ada (admin), `staff` (name,
+    role) with LIVE_PASSWORD, and the Bordeaux shelter (its id in `site.reports["shelter"]`).
+    Yields the site and the accounts by name. Skips where Chromium is missing, except in CI
+    (VIGIE_TEST_REQUIRE_ALL=1), where conftest has already failed the run."""
+    if chromium_path() is None:
+        assert os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1"
+        pytest.skip("Chromium is not installed")
+    with vigie_server(directory, workers=1, env=env) as server:
+        partner = json.loads(server.vigie("partner", "create", "--name", "Airbnb", "--json"))
+        accounts = {"Ada": live_staff(server, "Ada", "admin")}
+        for name, role in staff:
+            accounts[name] = live_staff(server, name, role)
+        site = Site(server, partner["api_key"], accounts["Ada"]["token"])
+        site.reports["shelter"] = site.api("/v1/shelters", site.admin_token, SHELTER)["id"]
+        yield site, accounts
 
 
 def live_staff(server: LiveServer, name: str, role: str) -> dict[str, Any]:

@@ -8,17 +8,12 @@ and announcing a new P1; axe-core on every page; screenshots into artifacts/ for
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conftest import chromium_path
-from console_support import ARTIFACTS, Site
-from console_support import live_staff as _staff
-from live import vigie_server
+from console_support import ARTIFACTS, Site, live_site
 from payloads import stay_report
 
 pytestmark = pytest.mark.slow
@@ -29,31 +24,10 @@ P1_BODY = {"persons": {"count": 3, "minors": 1, "in_immediate_danger": True}}
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if chromium_path() is None:  # with VIGIE_TEST_REQUIRE_ALL=1 conftest already failed
-        assert os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1"
-        pytest.skip("Chromium is not installed")
     directory = tmp_path_factory.mktemp("console-live")
     settings = {"VIGIE_CONSOLE_REFRESH_SECONDS": "1"}
-    with vigie_server(directory, workers=1, env=settings) as server:
-        partner = json.loads(server.vigie("partner", "create", "--name", "Airbnb", "--json"))
-        admin = _staff(server, "Ada", "admin")
-        for name, role in (("Alice", "operator"), ("Bruno", "operator"), ("Sam", "supervisor")):
-            _staff(server, name, role)
-        site = Site(server, partner["api_key"], admin["token"])
-        site.api(
-            "/v1/shelters",
-            site.admin_token,
-            {
-                "name": "SIAO 33 — Bordeaux",
-                "type": "emergency_shelter",
-                "departments": ["33"],
-                "accepts": ["women", "families", "minors"],
-                "languages": ["fr"],
-                "capacity_total": 8,
-                "capacity_available": 2,
-                "contact": {"name": "Permanence", "phone": "115"},
-            },
-        )
+    staff = (("Alice", "operator"), ("Bruno", "operator"), ("Sam", "supervisor"))
+    with live_site(directory, staff, env=settings) as (site, _):
         bordeaux = {"country": "FR", "postcode": "33000", "commune": "Bordeaux"}
         site.reports["p4"] = site.post_report("LIVE-P4", location=bordeaux)
         site.reports["p1"] = site.post_report(

@@ -9,48 +9,26 @@ screenshots into artifacts/ for reviewers.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from conftest import chromium_path
-from console_support import Site, Visitor, live_staff
+from console_support import Site, Visitor, live_site
 from content_payloads import item_body
-from live import vigie_server
 from vigie.console.labels import when
 
 pytestmark = pytest.mark.slow
 
-SHELTER = {
-    "name": "SIAO 33 — Bordeaux",
-    "type": "emergency_shelter",
-    "departments": ["33"],
-    "accepts": ["women", "families", "minors"],
-    "languages": ["fr"],
-    "capacity_total": 8,
-    "capacity_available": 2,
-    "contact": {"name": "Permanence", "phone": "115"},
-}
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if chromium_path() is None:  # with VIGIE_TEST_REQUIRE_ALL=1 conftest already failed
-        assert os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1"
-        pytest.skip("Chromium is not installed")
     directory = tmp_path_factory.mktemp("console-content-live")
-    with vigie_server(directory, workers=1) as server:
-        partner = json.loads(server.vigie("partner", "create", "--name", "Airbnb", "--json"))
-        admin = live_staff(server, "Ada", "admin")
-        live_staff(server, "Alice", "operator")
-        editor = live_staff(server, "Eve", "editor")
-        site = Site(server, partner["api_key"], admin["token"])
-        site.reports["shelter"] = site.api("/v1/shelters", site.admin_token, SHELTER)["id"]
-        site.reports["item"] = site.api("/v1/admin/content", editor["token"], item_body())["id"]
+    staff = (("Alice", "operator"), ("Eve", "editor"))
+    with live_site(directory, staff) as (site, accounts):
+        item = site.api("/v1/admin/content", accounts["Eve"]["token"], item_body())
+        site.reports["item"] = item["id"]
         yield site
 
 

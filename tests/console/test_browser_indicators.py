@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
 import urllib.request
 from collections.abc import Iterator
@@ -20,9 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import chromium_path
-from console_support import Site, assert_same_origin_only, live_staff
-from live import vigie_server
+from console_support import Site, assert_same_origin_only, live_site
 
 pytestmark = pytest.mark.slow
 
@@ -39,31 +35,11 @@ CHARTS = (
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Six reports in Marseille, two P1s in Bordeaux; Olga reviews one and orients it."""
-    if chromium_path() is None:  # with VIGIE_TEST_REQUIRE_ALL=1 conftest already failed
-        assert os.environ.get("VIGIE_TEST_REQUIRE_ALL") != "1"
-        pytest.skip("Chromium is not installed")
     directory = tmp_path_factory.mktemp("console-indicators-live")
-    with vigie_server(directory, workers=1) as server:
-        partner = json.loads(server.vigie("partner", "create", "--name", "Airbnb", "--json"))
-        admin = live_staff(server, "Ada", "admin")
-        olga = live_staff(server, "Olga", "operator")
-        sam = live_staff(server, "Sam", "supervisor")
-        site = Site(server, partner["api_key"], admin["token"])
-        site.reports["sam_token"] = sam["token"]
-        shelter = site.api(
-            "/v1/shelters",
-            site.admin_token,
-            {
-                "name": "SIAO 33 — Bordeaux",
-                "type": "emergency_shelter",
-                "departments": ["33"],
-                "accepts": ["women", "families", "minors"],
-                "languages": ["fr"],
-                "capacity_total": 8,
-                "capacity_available": 2,
-                "contact": {"name": "Permanence", "phone": "115"},
-            },
-        )
+    staff = (("Olga", "operator"), ("Sam", "supervisor"))
+    with live_site(directory, staff) as (site, accounts):
+        olga = accounts["Olga"]
+        site.reports["sam_token"] = accounts["Sam"]["token"]
         for i in range(6):
             site.post_report(f"LIVE-M{i}")
         p1 = site.post_report("LIVE-P1", location=BORDEAUX, **P1_BODY)
@@ -73,7 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         site.api(
             f"/v1/triage/reports/{p1}/referrals",
             olga["token"],
-            {"target_type": "emergency_shelter", "shelter_id": shelter["id"]},
+            {"target_type": "emergency_shelter", "shelter_id": site.reports["shelter"]},
         )
         site.reports["p1"] = p1
         yield site

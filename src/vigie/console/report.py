@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
-from marshmallow import ValidationError
+from flask import render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from vigie import web
 from vigie.console import labels, security
 from vigie.console.blueprint import blp
-from vigie.console.messages import french
+from vigie.console.forms import act
 from vigie.db import get_or_404
-from vigie.errors import NotFound, Problem
 from vigie.reports.models import Report
 from vigie.triage import referrals
 from vigie.triage import service as triage
@@ -85,19 +83,8 @@ def report_page(report_id: str) -> Any:
 
 
 def _act(report_id: str, action: Callable[[Session], str]) -> Any:
-    """Run one action in the request's unit of work; commit, then say what happened."""
-    session = web.session()
-    try:
-        done = action(session)
-        session.commit()
-    except NotFound:
-        raise
-    except (Problem, ValidationError) as error:
-        session.rollback()
-        flash(french(error), "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("console.report_page", report_id=report_id))
+    """Run one action on the report, then back to its page saying what happened."""
+    return act(url_for("console.report_page", report_id=report_id), action)
 
 
 def _minutes() -> int:
