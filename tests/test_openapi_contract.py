@@ -1,6 +1,7 @@
 """The OpenAPI document is the contract: it names every operation, documents every route the
-app serves (and only those), every parameter and header the code reads, the 4xx each
-operation can answer, and the events partners receive (`webhooks`).
+app serves (and only those: tests/security/test_api9_inventory.py), every parameter and header
+the code reads, the 4xx each operation can answer, and the events partners receive
+(`webhooks`).
 
 Generated clients are built from it: tests/test_generated_client.py runs a partner's journey
 through one; tests/webhooks/test_event_schemas.py checks real deliveries against `webhooks`.
@@ -21,14 +22,6 @@ from vigie.webhooks.models import PARTNER_EVENT_TYPES
 METHODS = ("get", "put", "post", "patch", "delete")
 CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$")
 # Served by the app but not API operations, hence not in the document. Decided here:
-NOT_OPERATIONS = {
-    "/openapi.json": "the document itself",
-    "/docs": "the interactive reference (Swagger UI), an HTML page",
-    "/static/": "the Swagger UI's assets",
-    "/console/": "the staff console: HTML pages behind a login session and CSRF tokens",
-    "/embed/": "the embeddable report form and button: HTML and JavaScript for the public",
-    "/problems/": "the human pages that problem `type` URIs resolve to",
-}
 REQUEST_ID = "#/components/parameters/RequestId"
 
 
@@ -63,20 +56,6 @@ def _parameters(spec: dict[str, Any], path: str, operation: dict[str, Any]) -> s
     return {(p["in"], p["name"]) for p in (_deref(spec, q) for q in listed)}
 
 
-def _served(app) -> set[tuple[str, str]]:
-    """(OpenAPI path, method) of every API route the app serves."""
-    served = set()
-    for rule in app.url_map.iter_rules():
-        if any(
-            rule.rule == prefix or (prefix.endswith("/") and rule.rule.startswith(prefix))
-            for prefix in NOT_OPERATIONS
-        ):
-            continue
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            served.add((FlaskPlugin.flaskpath2openapi(rule.rule), method.lower()))
-    return served
-
-
 # -- names ------------------------------------------------------------------------
 
 
@@ -98,24 +77,6 @@ def test_the_names_partners_program_against_are_the_documented_ones(spec):
     assert ids[("/v1/content/{item_id}", "get")] == "getContent"
     assert ids[("/v1/webhooks/endpoints", "post")] == "createWebhookEndpoint"
     assert ids[("/v1/webhooks/endpoints/{endpoint_id}/test", "post")] == "testWebhookEndpoint"
-
-
-# -- routes -----------------------------------------------------------------------
-
-
-def test_every_route_served_is_documented_and_every_documented_route_is_served(session_app, spec):
-    served = _served(session_app)
-    documented = {(path, method) for path, method, _ in _operations(spec)}
-    assert served - documented == set(), "served but not in the OpenAPI document"
-    assert documented - served == set(), "in the OpenAPI document but not served"
-
-
-def test_the_pages_left_out_of_the_document_are_served_and_are_pages(session_app):
-    """The exclusions name real routes (so a typo cannot hide an API route)."""
-    rules = [rule.rule for rule in session_app.url_map.iter_rules()]
-    for prefix in set(NOT_OPERATIONS) - {"/problems/"}:  # /problems/: the errors' own pages
-        assert any(rule == prefix or rule.startswith(prefix) for rule in rules), prefix
-    assert not [rule for rule in rules if rule.startswith("/v1/") and "console" in rule]
 
 
 # -- parameters and headers ---------------------------------------------------------
