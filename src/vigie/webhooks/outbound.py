@@ -133,7 +133,7 @@ def check_url(
     host = parts.hostname
     if not host:
         raise UnsafeURL("malformed", "Refused: the URL has no host.")
-    port = _checked_port(port or (443 if scheme == "https" else 80), policy)
+    port = _checked_port(port if port is not None else (443 if scheme == "https" else 80), policy)
     addresses = _checked_addresses(host, port, policy, resolver or resolve)
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
 
@@ -156,6 +156,10 @@ def _checked_scheme(scheme: str, policy: Policy) -> str:
 
 
 def _checked_port(port: int, policy: Policy) -> int:
+    """Port 0 is never a service (connecting to it fails or picks a port): refused even
+    when the policy allows private targets, not read as the scheme's default."""
+    if port == 0:
+        raise UnsafeURL("port", "Refused by the port rule: port 0 is not a port to call.")
     if not policy.allow_private and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in policy.allowed_ports)
         raise UnsafeURL("port", f"Refused by the port rule: the port must be one of {allowed}.")
