@@ -77,7 +77,7 @@ def test_the_scope_is_required(client, make_partner):
 
 
 def test_listing_pages_with_a_link_header(client, partner):
-    ids = [_create(client, partner).json["id"] for _ in range(3)]
+    ids = [_create(client, partner, url=f"{HOOK}-{n}").json["id"] for n in range(3)]
     first = client.get("/v1/webhooks/endpoints?limit=2", headers=partner.headers)
     assert [e["id"] for e in first.json] == ids[:2]
     link = first.headers["Link"]
