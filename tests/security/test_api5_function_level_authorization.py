@@ -29,7 +29,7 @@ from console.test_roles import PUBLIC as CONSOLE_PUBLIC
 from console_support import Console
 from network_support import create_network, network_shelter, refer
 from payloads import stay_report
-from triage_support import report, shelter
+from triage_support import report
 from vigie.content.examples import CONTENT_EXAMPLE
 from vigie.credentials import ROLE_IMPLIES, ROLES, SCOPES
 from vigie.models import Base
@@ -136,7 +136,7 @@ def api(make_app, app):
 
 
 @pytest.fixture
-def world(api, make_partner, make_staff, with_password) -> dict[str, Any]:
+def world(api, make_partner, make_staff, with_password) -> dict[str, Any]:  # noqa: F811
     client = api.test_client()
     callers: dict[str, Any] = {kind: None for kind in (ANONYMOUS, *CONSOLE.values())}
     for scope, kind in PARTNER.items():

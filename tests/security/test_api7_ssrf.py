@@ -212,7 +212,7 @@ def test_a_redirect_to_an_internal_target_is_never_followed(receivers):
     assert internal.deliveries == []
 
 
-# -- shelter-network intakes ------------------------------------------------------------------------
+# -- shelter-network intakes ------------------------------------------------------------------
 
 
 def _network_cli(app, *args: str):
@@ -230,9 +230,7 @@ def _network_cli(app, *args: str):
         ("https://siao.example:22/intake", "port"),
     ],
 )
-def test_a_shelter_network_intake_url_goes_through_the_same_check(
-    strict, app, stub_dns, url, why
-):
+def test_a_shelter_network_intake_url_goes_through_the_same_check(strict, app, stub_dns, url, why):
     stub_dns["siao.example"] = [PUBLIC_V4]
     created = _network_cli(strict, "create", "--name", "SIAO 13", "--intake-url", url)
     assert created.exit_code != 0

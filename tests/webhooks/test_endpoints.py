@@ -1,9 +1,9 @@
-"""Partners manage their own endpoints (the SSRF checks of their URLs: tests/security/test_api7_ssrf.py)."""
+"""Partners manage their own endpoints (the SSRF checks of their URLs:
+tests/security/test_api7_ssrf.py)."""
 
 from __future__ import annotations
 
 import pytest
-
 
 HOOK = "http://127.0.0.1:9/hook"
 
@@ -87,7 +87,8 @@ def test_listing_pages_with_a_link_header(client, partner):
     assert "Link" not in second.headers
 
 
-# SSRF (internal targets, encodings, DNS, userinfo, schemes, ports): tests/security/test_api7_ssrf.py
+# SSRF (internal targets, encodings, DNS, userinfo, schemes, ports):
+# tests/security/test_api7_ssrf.py
 
 
 def test_nul_in_an_endpoint_description_is_422_not_500(client, partner):

@@ -13,6 +13,7 @@ address, never raising (the worker sends with it; the API only checks URLs with 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
@@ -193,7 +194,7 @@ _sending = threading.local()
 def _watched(connection_class: type[Any]) -> type[Any]:
     """A urllib3 connection class that tells the sending thread's watchdog its socket."""
 
-    class Watched(connection_class):  # type: ignore[valid-type,misc]
+    class Watched(connection_class):
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
             sockets = getattr(_sending, "sockets", None)
             if sockets is not None and self.sock is not None:
@@ -234,10 +235,8 @@ class _Watchdog:
     def _cut(self) -> None:
         self.fired = True
         for sock in list(self.sockets):
-            try:
+            with contextlib.suppress(OSError):  # already closed: nothing to cut
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class PinnedAdapter(HTTPAdapter):
