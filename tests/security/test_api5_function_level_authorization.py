@@ -131,8 +131,11 @@ def _served(app) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def api(make_app, app):
-    """The test app with /metrics on (it is served only when a token is configured)."""
-    return make_app(metrics_token=METRICS_TOKEN)
+    """The test app with /metrics on (it is served only when a token is configured); its
+    connections are closed after the test (PostgreSQL's are counted)."""
+    made = make_app(metrics_token=METRICS_TOKEN)
+    yield made
+    made.extensions["vigie"].db.dispose()
 
 
 @pytest.fixture

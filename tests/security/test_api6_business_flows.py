@@ -21,8 +21,11 @@ ENDPOINTS = "/v1/webhooks/endpoints"
 
 @pytest.fixture
 def limited(make_app, app):
-    """Report writes limited to QUOTA a minute per key, the form to 3 per address."""
-    return make_app(ratelimit_report_writes_per_minute=QUOTA, form_submissions_per_minute=3)
+    """Report writes limited to QUOTA a minute per key, the form to 3 per address; its
+    connections are closed after the test (PostgreSQL's are counted)."""
+    made = make_app(ratelimit_report_writes_per_minute=QUOTA, form_submissions_per_minute=3)
+    yield made
+    made.extensions["vigie"].db.dispose()
 
 
 @pytest.fixture

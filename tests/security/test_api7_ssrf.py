@@ -74,8 +74,11 @@ def _refused(response, why: str) -> None:
 
 @pytest.fixture
 def strict(make_app):
-    """An app with the production address rules (the suite's default lifts them)."""
-    return make_app(webhook_allow_private=False)
+    """An app with the production address rules (the suite's default lifts them); its
+    connections are closed after the test (PostgreSQL's are counted)."""
+    made = make_app(webhook_allow_private=False)
+    yield made
+    made.extensions["vigie"].db.dispose()
 
 
 @pytest.fixture
@@ -184,8 +187,10 @@ def test_a_public_https_url_on_an_allowed_port_is_accepted(strict_client, partne
 
 
 def test_production_accepts_only_https(make_app, partner, stub_dns):
-    production = make_app(env="production", webhook_allow_private=False).test_client()
-    _refused(_create(production, partner, "http://hooks.partner.example:443/hook"), "https")
+    production = make_app(env="production", webhook_allow_private=False)
+    response = _create(production.test_client(), partner, "http://hooks.partner.example:443/hook")
+    production.extensions["vigie"].db.dispose()
+    _refused(response, "https")
 
 
 def test_allow_private_lifts_address_and_port_rules_but_not_userinfo(client, partner):
