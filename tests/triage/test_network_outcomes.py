@@ -212,9 +212,10 @@ def test_partners_and_staff_are_403_and_a_revoked_network_401(
         answer = client.post(OUTCOMES_URL, json=body, headers=caller.headers)
         assert answer.status_code == 403
         assert answer.get_json()["detail"] == "This operation is for shelter networks."
-    # The network's key reaches nothing else.
-    assert client.get("/v1/reports", headers=network.headers).status_code == 401
-    assert client.get("/v1/triage/queue", headers=network.headers).status_code == 401
+    # The network's key reaches nothing else: a valid key of another kind, 403 as the others
+    # (every route against every caller: tests/security/test_api5_function_level_authorization.py).
+    assert client.get("/v1/reports", headers=network.headers).status_code == 403
+    assert client.get("/v1/triage/queue", headers=network.headers).status_code == 403
     cli(app, "shelter-network", "revoke", network["id"], "--json")
     assert client.post(OUTCOMES_URL, json=body, headers=network.headers).status_code == 401
 

@@ -146,7 +146,8 @@ def test_miprof_endpoints_from_the_cli_receive_escalations(app, db, receiver, de
 
 def test_test_event_goes_to_that_endpoint_only(client, partner, receiver, deliverer):
     first = _endpoint(client, partner, receiver, events=("webhook.test",))
-    _endpoint(client, partner, receiver, events=("webhook.test",))
+    other_path = receiver.url.replace("/hook", "/other")  # one endpoint per URL (409 otherwise)
+    _endpoint(client, partner, receiver, events=("webhook.test",), url=other_path)
     queued = client.post(f"/v1/webhooks/endpoints/{first['id']}/test", headers=partner.headers)
     assert queued.status_code == 202
     _drain(deliverer())
@@ -382,8 +383,9 @@ def test_an_endpoint_receives_only_what_happens_after_it_is_registered(
 
 def test_a_delivery_stores_the_success_status_it_got(client, partner, receiver, deliverer, db):
     receiver.behaviour = lambda wid, n, total: (204 if total == 1 else 200, {})
-    for _ in range(2):
-        endpoint = _endpoint(client, partner, receiver, events=("webhook.test",))
+    for n in range(2):
+        url = f"{receiver.url}-{n}"  # one endpoint per URL
+        endpoint = _endpoint(client, partner, receiver, events=("webhook.test",), url=url)
         client.post(f"/v1/webhooks/endpoints/{endpoint['id']}/test", headers=partner.headers)
     _drain(deliverer(), until=lambda: len(receiver.deliveries) >= 2)
     with db.unit() as session:

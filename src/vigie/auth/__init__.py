@@ -128,6 +128,8 @@ def authenticate_partner(scope: str) -> PartnerCaller:
     with web.lookup() as connection:
         row = connection.execute(_PARTNER_BY_KEY, {"key_hash": digest(token)}).first()
     if row is None:
+        if _network_exists(token):
+            raise Forbidden("This operation is for partner systems.")
         raise _invalid()
     caller = PartnerCaller(
         id=row.id,
@@ -157,7 +159,8 @@ def authenticate_operator(roles: tuple[str, ...]) -> OperatorCaller:
     token = _bearer()
     caller = _find_operator(token) if token.startswith(OPERATOR_TOKEN_PREFIX) else None
     if caller is None:
-        if token.startswith(PARTNER_KEY_PREFIX) and _partner_exists(token):
+        valid_partner = token.startswith(PARTNER_KEY_PREFIX) and _partner_exists(token)
+        if valid_partner or _network_exists(token):
             raise Forbidden("This operation is for MIPROF staff.")
         raise _invalid()
     if not caller.has_role(*roles):
@@ -177,6 +180,15 @@ def _partner_exists(token: str) -> bool:
 _NETWORK_BY_KEY = select(ShelterNetwork.id, ShelterNetwork.public_id, ShelterNetwork.name).where(
     ShelterNetwork.key_hash == bindparam("key_hash"), ShelterNetwork.revoked_at.is_(None)
 )
+
+
+def _network_exists(token: str) -> bool:
+    """A valid shelter network key: on another kind of operation it is 403, not 401 (the key
+    is not invalid, as 401 would tell the network)."""
+    if not token.startswith(NETWORK_KEY_PREFIX):
+        return False
+    with web.lookup() as connection:
+        return connection.execute(_NETWORK_BY_KEY, {"key_hash": digest(token)}).first() is not None
 
 
 def authenticate_network() -> NetworkCaller:

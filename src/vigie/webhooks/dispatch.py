@@ -535,9 +535,13 @@ def _disable_dead(
 
 
 def _excerpt(body: bytes) -> str | None:
+    """The first 1 KiB of a receiver's answer as text: bytes that are not UTF-8, and NUL
+    (which PostgreSQL's text cannot hold: one such answer failed the recording of every
+    outcome of its batch), become U+FFFD."""
     if not body:
         return None
-    return body[:MAX_BODY_EXCERPT].decode("utf-8", errors="replace")[:MAX_BODY_EXCERPT]
+    text = body[:MAX_BODY_EXCERPT].decode("utf-8", errors="replace")[:MAX_BODY_EXCERPT]
+    return text.replace("\x00", "\ufffd")
 
 
 def disable(*, session: Session, endpoint: WebhookEndpoint, reason: str) -> None:

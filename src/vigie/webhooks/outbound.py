@@ -13,9 +13,11 @@ address, never raising (the worker sends with it; the API only checks URLs with 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -133,7 +135,7 @@ def check_url(
     host = parts.hostname
     if not host:
         raise UnsafeURL("malformed", "Refused: the URL has no host.")
-    port = _checked_port(port or (443 if scheme == "https" else 80), policy)
+    port = _checked_port(port if port is not None else (443 if scheme == "https" else 80), policy)
     addresses = _checked_addresses(host, port, policy, resolver or resolve)
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
 
@@ -156,6 +158,10 @@ def _checked_scheme(scheme: str, policy: Policy) -> str:
 
 
 def _checked_port(port: int, policy: Policy) -> int:
+    """Port 0 is never a service (connecting to it fails or picks a port): refused even
+    when the policy allows private targets, not read as the scheme's default."""
+    if port == 0:
+        raise UnsafeURL("port", "Refused by the port rule: port 0 is not a port to call.")
     if not policy.allow_private and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in policy.allowed_ports)
         raise UnsafeURL("port", f"Refused by the port rule: the port must be one of {allowed}.")
@@ -181,8 +187,64 @@ def _checked_addresses(
     return addresses
 
 
+# The sockets the current thread's send reads from (see `_Watchdog`).
+_sending = threading.local()
+
+
+def _watched(connection_class: type[Any]) -> type[Any]:
+    """A urllib3 connection class that tells the sending thread's watchdog its socket."""
+
+    class Watched(connection_class):
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            sockets = getattr(_sending, "sockets", None)
+            if sockets is not None and self.sock is not None:
+                sockets.append(self.sock)
+            return super().getresponse(*args, **kwargs)
+
+    return Watched
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _watched(urllib3.connection.HTTPConnection)
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _watched(urllib3.connection.HTTPSConnection)
+
+
+class _Watchdog:
+    """Shuts the connection down at the total deadline, whatever the receiver is doing: the
+    socket's read timeout restarts with each byte, so a receiver dripping its status line
+    or headers a byte at a time would otherwise hold a delivery thread as long as it liked."""
+
+    def __init__(self, seconds: float) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self.timer = threading.Timer(max(seconds, 0.0), self._cut)
+        self.timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _sending.sockets = self.sockets
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+        _sending.sockets = None
+
+    def _cut(self) -> None:
+        self.fired = True
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):  # already closed: nothing to cut
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class PinnedAdapter(HTTPAdapter):
     """Connects to the IP in the URL while TLS (SNI, certificate) checks the original name."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
     def get_connection_with_tls_context(
         self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
@@ -284,35 +346,51 @@ class Client:
         # The adapter directly: Session.send would look at a 3xx's Location (and read its
         # body) even with allow_redirects=False. Redirects are never followed.
         adapter = self.session.get_adapter(prepared.url or "")
-        response = adapter.send(
-            prepared,
-            stream=True,
-            timeout=timeout,  # type: ignore[arg-type]  # requests accepts urllib3's Timeout
-            verify=self.verify,
-            proxies={},
+        deadline = started + self.total_timeout
+        with _Watchdog(deadline - time.monotonic()) as watchdog:
+            try:
+                response = adapter.send(
+                    prepared,
+                    stream=True,
+                    timeout=timeout,  # type: ignore[arg-type]  # requests takes urllib3's
+                    verify=self.verify,
+                    proxies={},
+                )
+                try:
+                    body_read = self._read(response, deadline)
+                finally:
+                    response.close()
+            except Exception:
+                if watchdog.fired:
+                    raise _TooSlow from None
+                raise
+        if watchdog.fired:
+            raise _TooSlow
+        return Result(
+            status=response.status_code,
+            duration_ms=_ms_since(started),
+            body=body_read,
+            headers=dict(response.headers),
         )
-        try:
-            body_read = self._read(response, started + self.total_timeout)
-            return Result(
-                status=response.status_code,
-                duration_ms=_ms_since(started),
-                body=body_read,
-                headers=dict(response.headers),
-            )
-        finally:
-            response.close()
 
     def _read(self, response: requests.Response, deadline: float) -> bytes:
-        """At most `max_bytes` of the body; gives up at the total deadline."""
+        """At most `max_bytes` of the body; gives up at the total deadline.
+
+        `read1` returns what has arrived instead of waiting for a whole chunk: a receiver
+        dripping a byte at a time (each within the socket's read timeout) held a delivery
+        thread for as long as it liked, since the deadline was only looked at between 8 KiB
+        chunks.
+        """
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=8192):
+        while size < self.max_bytes:
             if time.monotonic() > deadline:
                 raise _TooSlow
+            chunk = response.raw.read1(min(8192, self.max_bytes - size), decode_content=True)
+            if not chunk:
+                break
             chunks.append(chunk)
             size += len(chunk)
-            if size >= self.max_bytes:
-                break
         return b"".join(chunks)[: self.max_bytes]
 
 

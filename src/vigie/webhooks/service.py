@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -148,6 +149,35 @@ def _check_room(session: Session, partner_id: int, most: int) -> None:
         )
 
 
+def _target(url: str) -> tuple[str, str, int, str, str]:
+    """What a URL calls, spelled one way: `https://Hooks.example:443/x` and
+    `https://hooks.example/x` are one target."""
+    parts = urlsplit(url)
+    default = 443 if parts.scheme.lower() == "https" else 80
+    port = parts.port if parts.port is not None else default
+    host = (parts.hostname or "").rstrip(".")
+    return parts.scheme.lower(), host, port, parts.path or "/", parts.query
+
+
+def _check_not_registered(
+    session: Session, partner_id: int, url: str, except_id: int | None = None
+) -> None:
+    """One endpoint per URL for a partner: the same URL twice would be sent every event twice
+    (a partner once registered 150 endpoints to one third-party URL); one endpoint may
+    subscribe to several event types instead."""
+    query = select(WebhookEndpoint.public_id, WebhookEndpoint.url).where(
+        *_visible(partner_id), WebhookEndpoint.id != (except_id or 0)
+    )
+    wanted = _target(url)
+    for public_id, registered in session.execute(query):
+        if _target(registered) == wanted:
+            raise Conflict(
+                f"Your endpoint {public_id} already has this URL; subscribe it to more event "
+                "types (PATCH its events) rather than registering the URL again.",
+                existing_endpoint_id=public_id,
+            )
+
+
 def create_endpoint(
     *,
     session: Session,
@@ -170,6 +200,7 @@ def create_endpoint(
     _check_url(url, settings)
     if partner_id is not None:
         _check_room(session, partner_id, settings.max_endpoints_per_partner)
+        _check_not_registered(session, partner_id, url)
     secret = new_secret()
     now = clock.now()
     endpoint = WebhookEndpoint(
@@ -271,6 +302,8 @@ def update_endpoint(
     )
     if "url" in changes:
         _check_url(changes["url"], settings)
+        if partner_id is not None:
+            _check_not_registered(session, partner_id, changes["url"], except_id=endpoint.id)
         endpoint.url = changes["url"]
     if "events" in changes:
         endpoint.events = _check_events(changes["events"], partner=partner_id is not None)

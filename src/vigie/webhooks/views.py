@@ -37,6 +37,14 @@ TOO_MANY_ENDPOINTS = {
     "registering another (one endpoint may subscribe to several event types).",
     "limit": 10,
 }
+URL_ALREADY_REGISTERED = {
+    "type": "/problems/conflict",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "Your endpoint whe_3u2kq7r4xmb5na2c6p7q already has this URL; subscribe it to "
+    "more event types (PATCH its events) rather than registering the URL again.",
+    "existing_endpoint_id": "whe_3u2kq7r4xmb5na2c6p7q",
+}
 ENDPOINT_EXAMPLE = {
     "url": "https://hooks.example.com/vigie",
     "events": ["report.received", "report.status_changed"],
@@ -69,13 +77,19 @@ class Endpoints(MethodView):
     @blp.response(201, EndpointWithSecretSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-    @documented_problem(blp, 409, too_many_endpoints=TOO_MANY_ENDPOINTS)
+    @documented_problem(
+        blp,
+        409,
+        too_many_endpoints=TOO_MANY_ENDPOINTS,
+        url_already_registered=URL_ALREADY_REGISTERED,
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Register an endpoint
 
         The URL must be https and resolve only to public addresses. The response carries
         the signing secret (`whsec_…`); it is shown only this once. A partner keeps at most
-        10 endpoints (409 beyond; one endpoint may subscribe to several event types).
+        10 endpoints, one per URL (409 otherwise; one endpoint may subscribe to several event
+        types).
         """
         session = web.session()
         endpoint, secret = service.create_endpoint(
@@ -127,10 +141,12 @@ class EndpointItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    @documented_problem(blp, 409, url_already_registered=URL_ALREADY_REGISTERED)
     def patch(self, data: dict[str, Any], endpoint_id: str) -> Any:
         """Change an endpoint's url, events, description or enabled
 
-        Re-enabling a disabled endpoint resumes its pending deliveries.
+        Re-enabling a disabled endpoint resumes its pending deliveries. A URL another of your
+        endpoints has is 409.
         """
         session = web.session()
         endpoint = service.update_endpoint(
