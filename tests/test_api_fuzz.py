@@ -23,14 +23,9 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from content_payloads import item_body
+from fuzz_support import CHECKS
 from network_support import create_network, network_shelter
 from triage_support import claim, report
 
@@ -44,7 +39,6 @@ OPERATIONS = [
     for method in item
     if method in METHODS
 ]
-PROBLEM_JSON = "application/problem+json"
 
 
 def _role_for(needs: list[str]) -> str:
@@ -54,31 +48,6 @@ def _role_for(needs: list[str]) -> str:
     if "editor" in needs:
         return "editor"
     return "supervisor"  # a supervisor holds the operator role too
-
-
-def problem_document(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Every error response is problem+json with `status` equal to the HTTP status."""
-    if response.status_code < 400:
-        return None
-    content_type = response.headers.get("content-type", [""])
-    content_type = content_type[0] if isinstance(content_type, list) else content_type
-    assert content_type.split(";")[0].strip() == PROBLEM_JSON, (
-        f"{response.status_code} answered as {content_type!r}"
-    )
-    body = json.loads(response.content)
-    assert body.get("status") == response.status_code, body
-    assert isinstance(body.get("title"), str), body
-    assert body["title"], body
-    return True
-
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    problem_document,
-]
 
 
 @pytest.fixture
