@@ -111,14 +111,28 @@ def make_app(test_config: dict[str, Any]) -> Callable[..., Flask]:
         created.append(app)
         return app
 
+    factory.created = created  # type: ignore[attr-defined]
     yield factory  # type: ignore[misc]
     for app in created:
         app.extensions["vigie"].db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _close_made_apps(make_app: Callable[..., Flask]) -> Iterator[None]:
+    """After each test, the apps it made give their database connections back: an app per
+    test would otherwise hold PostgreSQL connections to the end of the session (the server
+    allows 100). A disposed engine opens new connections if the app is used again."""
+    yield
+    for made in make_app.created:  # type: ignore[attr-defined]
+        if not made.extensions.get("vigie.test.session_app"):
+            made.extensions["vigie"].db.dispose()
+
+
 @pytest.fixture(scope="session")
 def session_app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app()
+    app = make_app()
+    app.extensions["vigie.test.session_app"] = True
+    return app
 
 
 def _empty_tables(db: Database) -> None:
