@@ -30,6 +30,9 @@ processes (one gunicorn worker each), every tenth sent twice at the same moment 
 receiver that verifies each signature; one PostgreSQL database. The test behind it
 (`tests/deploy/test_several_processes.py`, in every CI run) asserts: no 5xx, exactly
 {figures["reports"]:,} reports stored, one report per key, each event delivered once, signed.
+These are correctness figures, not capacity: the Python client threads, the receiver (which
+verifies every signature) and the four Vigie processes share the same 2 cores; capacity is in
+the ingestion and webhook sections.
 
 | measure | figure |
 | --- | ---: |
