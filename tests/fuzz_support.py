@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,3 +41,21 @@ CHECKS = [
     response_schema_conformance,
     problem_document,
 ]
+
+
+def cases(operation: Any, headers: dict[str, str], real: dict[str, list[str]]) -> Any:
+    """Valid and invalid requests for `operation`, and valid ones on the real ids `real`
+    (path parameter name -> ids that exist), so that handlers past the 404 are reached."""
+    strategies = [
+        operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
+        operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
+    ]
+    if real:
+        strategies.append(
+            st.fixed_dictionaries({k: st.sampled_from(v) for k, v in real.items()}).flatmap(
+                lambda ids: operation.as_strategy(
+                    GenerationMode.POSITIVE, headers=headers, path_parameters=ids
+                )
+            )
+        )
+    return st.one_of(strategies)

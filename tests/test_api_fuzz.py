@@ -21,11 +21,9 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 
 from content_payloads import item_body
-from fuzz_support import CHECKS
+from fuzz_support import CHECKS, cases
 from network_support import create_network, network_shelter
 from triage_support import claim, report
 
@@ -111,18 +109,6 @@ def test_operation_honours_its_documentation(method, path, api_schema, seeded):
     listed = item.get("parameters", []) + item[method.lower()].get("parameters", [])
     names = [p["name"] for p in listed if "name" in p]  # path ones are the path item's
     real = {name: seeded["ids"][name] for name in names if name in seeded["ids"]}
-    strategies = [
-        operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
-        operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
-    ]
-    if real:
-        strategies.append(
-            st.fixed_dictionaries({k: st.sampled_from(v) for k, v in real.items()}).flatmap(
-                lambda ids: operation.as_strategy(
-                    GenerationMode.POSITIVE, headers=headers, path_parameters=ids
-                )
-            )
-        )
 
     @settings(
         max_examples=EXAMPLES,
@@ -134,7 +120,7 @@ def test_operation_honours_its_documentation(method, path, api_schema, seeded):
         # that matters here is the fixed number of examples.
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=st.one_of(strategies))
+    @given(case=cases(operation, headers, real))
     def check(case: Any) -> None:
         case.call_and_validate(checks=CHECKS)
 

@@ -33,18 +33,20 @@ def move(client, actor, report_id: str, to: str, **body: Any):
     )
 
 
+SHELTER_BODY: dict[str, Any] = {
+    "name": "SIAO 13",
+    "type": "emergency_shelter",
+    "departments": ["13"],
+    "accepts": ["women", "families"],
+    "languages": ["fr"],
+    "capacity_total": 10,
+    "capacity_available": 3,
+    "contact": {"name": "Permanence", "phone": "115"},
+}
+
+
 def shelter(client, admin, **overrides: Any) -> dict[str, Any]:
-    body = {
-        "name": "SIAO 13",
-        "type": "emergency_shelter",
-        "departments": ["13"],
-        "accepts": ["women", "families"],
-        "languages": ["fr"],
-        "capacity_total": 10,
-        "capacity_available": 3,
-        "contact": {"name": "Permanence", "phone": "115"},
-    }
-    body.update(overrides)
+    body = {**SHELTER_BODY, **overrides}
     response = client.post("/v1/shelters", json=body, headers=admin.headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()

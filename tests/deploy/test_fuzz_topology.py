@@ -22,16 +22,15 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
 from conftest import DATA_KEY, SECRET_KEY
 from content_payloads import item_body
-from fuzz_support import CHECKS
+from fuzz_support import CHECKS, cases
 from live import LiveServer, vigie_server
 from payloads import stay_report
 from topology import Proxy, nginx_in_front, nginx_path
+from triage_support import SHELTER_BODY
 
 pytestmark = pytest.mark.slow
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -131,17 +130,7 @@ def _seed(world: Topology, network_id: str) -> None:
     shelter = world.post(
         "admin",
         "/v1/shelters",
-        {
-            "name": "SIAO 13",
-            "type": "emergency_shelter",
-            "departments": ["13"],
-            "accepts": ["women", "families"],
-            "languages": ["fr"],
-            "capacity_total": 10,
-            "capacity_available": 3,
-            "contact": {"name": "Permanence", "phone": "115"},
-            "network": network_id,
-        },
+        {**SHELTER_BODY, "network": network_id},
     )
     world.post("supervisor", f"/v1/triage/reports/{reports[0]}/claim", {})
     referral = world.post(
@@ -200,19 +189,7 @@ def _strategy(world: Topology, caller: str, method: str, path: str) -> Any:
     operation = world.schema[path][method.upper()]
     headers = world.headers[caller]
     real = {name: world.ids[name] for name in re.findall(r"{(\w+)}", path) if name in world.ids}
-    strategies = [
-        operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
-        operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
-    ]
-    if real:
-        strategies.append(
-            st.fixed_dictionaries({k: st.sampled_from(v) for k, v in real.items()}).flatmap(
-                lambda ids: operation.as_strategy(
-                    GenerationMode.POSITIVE, headers=headers, path_parameters=ids
-                )
-            )
-        )
-    return st.one_of(strategies)
+    return cases(operation, headers, real)
 
 
 def _fuzz(world: Topology, caller: str, method: str, path: str) -> None:
